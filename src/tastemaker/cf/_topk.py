@@ -1,0 +1,43 @@
+"""Top-k selection over dense score rows, with filtering."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["topk_rows"]
+
+
+def topk_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Best ``k`` columns of each row of ``scores``, best first.
+
+    Entries equal to ``-inf`` are treated as excluded: when a row has fewer than ``k`` finite
+    entries the tail is padded with id ``-1`` and score ``-inf``. Ties are broken by the lower id
+    so results are deterministic.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_rows, n_cols)
+    k : int
+
+    Returns
+    -------
+    ids : ndarray of int64, shape (n_rows, min(k, n_cols))
+    values : ndarray of float32, shape (n_rows, min(k, n_cols))
+    """
+    scores = np.asarray(scores)
+    n_rows, n_cols = scores.shape
+    k = int(min(k, n_cols))
+    if k <= 0:
+        return np.empty((n_rows, 0), dtype=np.int64), np.empty((n_rows, 0), dtype=np.float32)
+    if k < n_cols:
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    else:
+        part = np.broadcast_to(np.arange(n_cols), (n_rows, n_cols))
+    part_scores = np.take_along_axis(scores, part, axis=1)
+    # sort by score desc, then id asc: lexsort sorts by the last key first
+    order = np.lexsort((part, -part_scores), axis=1)
+    ids = np.take_along_axis(part, order, axis=1).astype(np.int64)
+    values = np.take_along_axis(part_scores, order, axis=1).astype(np.float32)
+    excluded = ~np.isfinite(values) & (values < 0)
+    ids[excluded] = -1
+    return ids, values
