@@ -1,0 +1,37 @@
+"""The one place that sets thread pools (numba kernels and BLAS)."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+__all__ = ["thread_limits", "resolve_threads"]
+
+
+def resolve_threads(num_threads: int) -> int:
+    """``num_threads``, or every core the process may use when it is 0."""
+    if num_threads and num_threads > 0:
+        return int(num_threads)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@contextmanager
+def thread_limits(num_threads: int):
+    """Run numba kernels on ``num_threads`` threads and cap BLAS to the same, then restore.
+
+    Yields the number of threads in use.
+    """
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    n = min(resolve_threads(num_threads), numba.config.NUMBA_NUM_THREADS)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n, user_api="blas"):
+            yield n
+    finally:
+        numba.set_num_threads(previous)
