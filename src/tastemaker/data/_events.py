@@ -1,0 +1,370 @@
+"""Generic event logs (CSV or Parquet) into the store.
+
+Event file schema
+-----------------
+One row per event, or per (user, item, event) total. A CSV file has a header line (comma
+separated, ``"`` quotes, UTF-8, optional BOM); a Parquet file has columns of these names (any
+types that cast to the ones below). Names are matched case-insensitively; any other column is an
+error.
+
+Required columns:
+
+============  ==============================================================================
+user_id       who; any non-empty text
+item_id       what; any non-empty text (a track or an artist id)
+event         ``play``, ``skip``, ``save`` or ``playlist_add`` (case-insensitive)
+count         how many times, a number >= 0 (fractions allowed). May be empty on a ``play``
+              row that has a ``duration_ms``: one play of that length, count 1
+timestamp     when, ISO 8601 (``2009-05-04T23:08:57Z``, ``2009-05-04 23:08:57+02:00``,
+              ``2009-05-04``); without an offset it is UTC. Empty means unknown
+============  ==============================================================================
+
+Optional columns:
+
+============  ==============================================================================
+item_name     the item's display name (track title, or artist name for an artist item)
+artist        the track's artist name
+artist_id     the track's artist id
+duration_ms   how long it was played, whole milliseconds >= 0
+country       where the user was (any text, e.g. an ISO 3166 code)
+device        what it was played on (any text)
+============  ==============================================================================
+
+Items and users not yet in the store are created from the first row that mentions them. An item
+is a ``track`` when any of its rows gives an ``artist`` or ``artist_id``, otherwise an
+``artist`` (then its own id and name are also its ``artist_id`` and ``artist_name``); a track
+with an artist name but no ``artist_id`` gets ``artist:`` + 16 hex digits of the name's MD5.
+Items and users already in the store are left as they are.
+
+A file whose extension is ``.tsv``, or whose first line is six tab-separated fields and no
+header, is read as a Last.fm-1K listening log instead (see ``tastemaker.data._lastfm1k``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tastemaker.data._common import IngestResult, Steps, drop_temp, fingerprint, run_ingest
+from tastemaker.data._validate import (
+    Check,
+    check_file,
+    ident,
+    literal,
+    physical_line,
+    raise_first_problem,
+    read_delimited,
+    read_header,
+)
+from tastemaker.data.store import Store
+from tastemaker.errors import InputError
+
+EVENT_TYPES = ("play", "skip", "save", "playlist_add")
+REQUIRED_COLUMNS = ("user_id", "item_id", "event", "count", "timestamp")
+OPTIONAL_COLUMNS = ("item_name", "artist", "artist_id", "duration_ms", "country", "device")
+_ALL = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+_TEMP = ("_tm_raw", "_tm_typed")
+_EVENTS = ", ".join(literal(e) for e in EVENT_TYPES)
+_EVENT_HINT = "use one of " + ", ".join(EVENT_TYPES)
+
+CHECKS = (
+    Check("user_id", "user_id IS NULL", "user_id is empty", "every row needs a user id"),
+    Check("item_id", "item_id IS NULL", "item_id is empty", "every row needs an item id"),
+    Check("event", "event IS NULL", "event is empty", _EVENT_HINT),
+    Check("event", f"event NOT IN ({_EVENTS})", "unknown event type {value}", _EVENT_HINT),
+    Check(
+        "count", "count_text IS NOT NULL AND count_value IS NULL",
+        "count is not a number ({value})", "write counts as plain numbers such as 3 or 2.5",
+        value="count_text",
+    ),  # fmt: skip
+    Check(
+        "count", "NOT isfinite(count_value)", "count is not finite ({value})",
+        "write counts as plain numbers such as 3 or 2.5", value="count_text",
+    ),  # fmt: skip
+    Check(
+        "count", "count_value < 0", "count is negative ({value})",
+        "counts must be >= 0; record dislikes as skip events", value="count_text",
+    ),  # fmt: skip
+    Check(
+        "count", "count_text IS NULL AND NOT (event = 'play' AND duration_text IS NOT NULL)",
+        "count is empty", "give a count (empty means 1 only on a play row with a duration_ms)",
+        value="count_text",
+    ),  # fmt: skip
+    Check(
+        "timestamp", "ts_text IS NOT NULL AND ts IS NULL",
+        "timestamp is not an ISO 8601 date-time ({value})",
+        "write it like 2009-05-04T23:08:57Z (leave it empty if unknown)", value="ts_text",
+    ),  # fmt: skip
+    Check(
+        "duration_ms",
+        "duration_text IS NOT NULL AND (duration_value IS NULL OR NOT isfinite(duration_value))",
+        "duration_ms is not a number ({value})", "write whole milliseconds such as 215000",
+        value="duration_text",
+    ),  # fmt: skip
+    Check(
+        "duration_ms", "duration_value < 0", "duration_ms is negative ({value})",
+        "durations must be >= 0", value="duration_text",
+    ),  # fmt: skip
+)
+
+
+def derived_artist_id(name_sql: str) -> str:
+    """SQL for the id given to an artist known only by name: ``artist:`` + 16 hex of MD5."""
+    return f"'artist:' || substr(md5({name_sql}), 1, 16)"
+
+
+def ingest_events(
+    store: Store, path: str | os.PathLike, progress: bool = True
+) -> IngestResult:
+    """Ingest an event log: CSV or Parquet in the event file schema, or a Last.fm-1K TSV.
+
+    The schema is in this module's docstring (``help(tastemaker.data._events)``). The whole file
+    is validated before anything is written, and written in one transaction. The same bytes
+    ingested again are recognised and skipped.
+
+    Parameters
+    ----------
+    store : Store
+        Where to write.
+    path : str or os.PathLike
+        A ``.csv``, ``.parquet`` (or ``.pq``) or ``.tsv`` file; other names are sniffed.
+    progress : bool, default True
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    IngestResult
+        ``kind`` is ``"events"`` or ``"lastfm1k"``; ``rows`` the events written.
+
+    Raises
+    ------
+    InputError
+        For bad input, naming the file, the 1-based row (the header is row 1) and the column.
+        Nothing is written.
+    """
+    path = check_file(path)
+    fmt, delim = detect_format(path)
+    if fmt == "lastfm1k":
+        from tastemaker.data._lastfm1k import ingest_lastfm1k
+
+        return ingest_lastfm1k(store, path, progress=progress)
+    with Steps(4, f"ingest {path.name}", progress) as steps:
+        steps.step("fingerprint")
+        source_id = fingerprint([path])
+
+        def stage(con: duckdb.DuckDBPyConnection) -> None:
+            steps.step("read")
+            if fmt == "parquet":
+                _stage_parquet(con, path)
+            else:
+                _stage_csv(con, path, delim)
+            steps.step("validate")
+
+        def write(con: duckdb.DuckDBPyConnection) -> int:
+            steps.step("write")
+            return write_events(con, source_id)
+
+        return run_ingest(
+            store, kind="events", path=path, source_id=source_id,
+            stage=stage, write=write, temp_tables=_TEMP,
+        )  # fmt: skip
+
+
+def detect_format(path: Path) -> tuple[str, str]:
+    """``("parquet", "")``, ``("csv", delimiter)`` or ``("lastfm1k", "\\t")`` for ``path``."""
+    suffix = path.suffix.lower()
+    with open(path, "rb") as f:
+        magic = f.read(4)
+        f.seek(0)
+        first = f.readline(1 << 16)
+    if suffix in (".parquet", ".pq"):
+        with open(path, "rb") as f:
+            f.seek(max(0, path.stat().st_size - 4))
+            tail = f.read(4)
+        if magic != b"PAR1" or tail != b"PAR1":
+            raise InputError(
+                "is not a Parquet file (no PAR1 magic bytes)", path=path,
+                hint="write it with a Parquet library, or name a CSV file .csv",
+            )  # fmt: skip
+        return "parquet", ""
+    if magic == b"PAR1":
+        return "parquet", ""
+    if suffix == ".csv":
+        return "csv", ","
+    fields = [f.strip().lower() for f in first.decode("utf-8", "replace").split("\t")]
+    if "user_id" in fields:
+        return "csv", "\t"
+    if suffix == ".tsv" or len(fields) == 6:
+        return "lastfm1k", "\t"
+    return "csv", ","
+
+
+def check_columns(names: Sequence[str], path: Path, row: int | None) -> list[str]:
+    """Lower-cased ``names``, if they are the event columns: all required, none unknown."""
+    lowered = [name.lower() for name in names]
+    for i, name in enumerate(lowered):
+        if name in lowered[:i]:
+            raise InputError(
+                f"column {names[i]!r} appears twice", path=path, row=row, column=names[i],
+                hint="give each column once",
+            )  # fmt: skip
+    allowed = ", ".join(_ALL)
+    unknown = [n for n, low in zip(names, lowered) if low not in _ALL]
+    if unknown:
+        raise InputError(
+            "unknown column(s) " + ", ".join(repr(n) for n in unknown), path=path, row=row,
+            column=unknown[0], hint=f"rename or drop them; the columns are {allowed}",
+        )  # fmt: skip
+    missing = [n for n in REQUIRED_COLUMNS if n not in lowered]
+    if missing:
+        raise InputError(
+            "missing required column(s) " + ", ".join(missing), path=path, row=row,
+            column=missing[0], hint="the required columns are " + ", ".join(REQUIRED_COLUMNS),
+        )  # fmt: skip
+    return lowered
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, delim: str) -> None:
+    columns = check_columns(read_header(path, delim), path, row=1)
+    if read_delimited(con, "_tm_raw", path, columns, delim=delim, header=True) == 0:
+        raise InputError("has a header but no data rows", path=path, row=2, hint="add events")
+    create_typed(con, "_tm_raw", columns, row_sql="rowid + 2")
+    raise_first_problem(
+        con, "_tm_typed", CHECKS, path=path, row_of=lambda r: physical_line(path, r - 1, 1)
+    )
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    source = f"read_parquet({literal(str(path))}, file_row_number = true)"
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(f"cannot be read as Parquet ({first})", path=path) from None
+    names = [row[0] for row in described if row[0] != "file_row_number"]
+    columns = check_columns(names, path, row=None)
+    casts = ", ".join(
+        f"CAST({ident(name)} AS VARCHAR) AS {ident(low)}" for name, low in zip(names, columns)
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _tm_raw AS "
+        f"SELECT file_row_number + 1 AS _file_row, {casts} FROM {source}"
+    )
+    if con.execute("SELECT count(*) FROM _tm_raw").fetchone()[0] == 0:
+        raise InputError("has no rows", path=path, hint="add events")
+    create_typed(con, "_tm_raw", columns, row_sql="_file_row")
+    raise_first_problem(con, "_tm_typed", CHECKS, path=path)
+
+
+def create_typed(
+    con: duckdb.DuckDBPyConnection, raw: str, present: Sequence[str], row_sql: str
+) -> None:
+    """The temp view ``_tm_typed``: trimmed text (empty → NULL), parsed numbers and times."""
+
+    def text(name: str) -> str:
+        return f"nullif(trim({ident(name)}), '')" if name in present else "NULL::VARCHAR"
+
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW _tm_typed AS SELECT
+            {row_sql} AS _row,
+            {text("user_id")} AS user_id,
+            {text("item_id")} AS item_id,
+            lower({text("event")}) AS event,
+            {text("count")} AS count_text,
+            TRY_CAST({text("count")} AS DOUBLE) AS count_value,
+            {text("timestamp")} AS ts_text,
+            TRY_CAST({text("timestamp")} AS TIMESTAMPTZ)::TIMESTAMP AS ts,
+            {text("duration_ms")} AS duration_text,
+            TRY_CAST({text("duration_ms")} AS DOUBLE) AS duration_value,
+            {text("item_name")} AS item_name,
+            {text("artist")} AS artist,
+            {text("artist_id")} AS artist_id,
+            {text("country")} AS country,
+            {text("device")} AS device
+        FROM {raw}"""
+    )
+
+
+def write_events(con: duckdb.DuckDBPyConnection, source: str) -> int:
+    """Insert the validated ``_tm_typed`` rows, new users and new items; returns events written."""
+    con.execute(
+        """INSERT INTO users (user_id, country)
+        SELECT user_id, arg_min(country, _row) FILTER (WHERE country IS NOT NULL)
+        FROM _tm_typed t WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = t.user_id)
+        GROUP BY user_id"""
+    )
+    con.execute(
+        f"""INSERT INTO items (item_id, kind, name, artist_id, artist_name)
+        SELECT item_id, kind, name,
+            CASE WHEN kind = 'track'
+                THEN coalesce(artist_id, {derived_artist_id("artist")}) ELSE item_id END,
+            CASE WHEN kind = 'track' THEN artist ELSE name END
+        FROM (
+            SELECT item_id,
+                CASE WHEN bool_or(artist IS NOT NULL OR artist_id IS NOT NULL)
+                    THEN 'track' ELSE 'artist' END AS kind,
+                arg_min(item_name, _row) FILTER (WHERE item_name IS NOT NULL) AS name,
+                arg_min(artist_id, _row) FILTER (WHERE artist_id IS NOT NULL) AS artist_id,
+                arg_min(artist, _row) FILTER (WHERE artist IS NOT NULL) AS artist
+            FROM _tm_typed t
+            WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.item_id = t.item_id)
+            GROUP BY item_id
+        )"""
+    )
+    inserted = con.execute(
+        """INSERT INTO events
+            (user_id, item_id, event, count, duration_ms, ts, country, device, source)
+        SELECT user_id, item_id, event, coalesce(count_value, 1.0),
+            CAST(round(duration_value) AS BIGINT), ts, country, device, ?
+        FROM _tm_typed ORDER BY _row""",
+        [source],
+    ).fetchone()
+    return int(inserted[0])
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.isoformat()
+    return str(value)
+
+
+def append_event_rows(
+    store: Store, rows: Sequence[Mapping[str, Any]], *, source: str = "live"
+) -> int:
+    """Validate and write events given as dicts; see :meth:`Store.append_events`."""
+    if not rows:
+        return 0
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat()
+    columns: list[list[str | None]] = [[] for _ in _ALL]
+    for number, row in enumerate(rows, start=1):
+        unknown = sorted(set(row) - set(_ALL))
+        if unknown:
+            raise InputError(
+                "unknown key(s) " + ", ".join(map(repr, unknown)), row=number,
+                column=unknown[0], hint="the keys are " + ", ".join(_ALL),
+            )  # fmt: skip
+        for key in ("user_id", "item_id", "event"):
+            if key not in row:
+                raise InputError(f"{key} is missing", row=number, column=key, hint="give it")
+        defaults = {"count": "1", "timestamp": now}
+        for values, key in zip(columns, _ALL):
+            values.append(_as_text(row[key]) if key in row else defaults.get(key))
+    con = store.con
+    try:
+        selects = ", ".join(f"unnest(${i + 1}::VARCHAR[]) AS {ident(c)}" for i, c in enumerate(_ALL))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _tm_raw AS SELECT {selects}", columns)
+        create_typed(con, "_tm_raw", _ALL, row_sql="rowid + 1")
+        raise_first_problem(con, "_tm_typed", CHECKS, path=None)
+        with store.transaction():
+            return write_events(con, source)
+    finally:
+        drop_temp(con, _TEMP)

@@ -1,0 +1,188 @@
+"""The user × item matrix models train on, aggregated from the store's events in SQL.
+
+Rule for skips (negative evidence)
+----------------------------------
+For one (user, item), with counts summed over all its events::
+
+    p = plays + save_weight * saves + playlist_weight * playlist_adds
+    s = skips
+
+    value = p * p / (p + s)   if p > 0    (a skip-rate discount: 10 plays + 10 skips -> 5)
+    value = -s                if p == 0 and s > 0   (negative: preference 0, confidence from s)
+
+Pairs with ``p == 0`` and ``s == 0`` (zero counts only) are left out, as are pairs with
+``0 < p < min_count``. A negative entry means "seen and rejected": the ALS models read it as
+preference 0 with confidence from ``|value|``, the way the ``implicit`` library does. Values are
+raw aggregated counts; turning them into confidences (``1 + alpha * value``, BM25, …) is the
+model's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from tastemaker.data.store import Store
+from tastemaker.data.vocab import Vocabulary
+
+__all__ = ["Interactions", "load_interactions"]
+
+_KINDS = (None, "artist", "track")
+
+
+@dataclass
+class Interactions:
+    """A user × item matrix with its vocabularies.
+
+    Every matrix has the same shape and the same sparsity pattern (row ``u`` of each holds the
+    same columns, in the same order), so their ``.data`` arrays line up; ``last_ts``, ``plays``
+    and ``skips`` may therefore hold explicit zeros. Rows are users sorted by id, columns items
+    sorted by id (plain string order).
+
+    Attributes
+    ----------
+    user_items : scipy.sparse.csr_matrix of float32
+        The aggregated value of every (user, item) pair (see the module's skip rule).
+    users : Vocabulary
+        Row ids.
+    items : Vocabulary
+        Column ids.
+    item_names : numpy.ndarray of str
+        Display name of every column (the id where the store has no name).
+    last_ts : scipy.sparse.csr_matrix of float64
+        Latest event time of the pair, in epoch seconds (UTC); 0 where unknown.
+    plays : scipy.sparse.csr_matrix of float32
+        Raw summed play counts.
+    skips : scipy.sparse.csr_matrix of float32
+        Raw summed skip counts.
+    """
+
+    user_items: sp.csr_matrix
+    users: Vocabulary
+    items: Vocabulary
+    item_names: np.ndarray
+    last_ts: sp.csr_matrix
+    plays: sp.csr_matrix
+    skips: sp.csr_matrix
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_users, n_items)``."""
+        return (len(self.users), len(self.items))
+
+
+def load_interactions(
+    store: Store,
+    *,
+    item_kind: str | None = None,
+    save_weight: float = 5.0,
+    playlist_weight: float = 3.0,
+    min_count: float = 0,
+) -> Interactions:
+    """Aggregate the store's events into an :class:`Interactions` matrix.
+
+    Parameters
+    ----------
+    store : Store
+        The event store.
+    item_kind : {None, "artist", "track"}
+        Keep only events on items of this kind (None: all events).
+    save_weight, playlist_weight : float
+        How many plays one ``save`` / ``playlist_add`` is worth (>= 0).
+    min_count : float, default 0
+        Leave out pairs whose positive evidence ``p`` is below this (skip-only pairs stay).
+
+    Returns
+    -------
+    Interactions
+        Users and items without a kept event are not in it.
+
+    Examples
+    --------
+    >>> store = Store(":memory:")
+    >>> _ = store.append_events([
+    ...     {"user_id": "u1", "item_id": "a", "event": "play", "count": 10},
+    ...     {"user_id": "u1", "item_id": "a", "event": "skip", "count": 10},
+    ...     {"user_id": "u1", "item_id": "b", "event": "skip", "count": 2}])
+    >>> load_interactions(store).user_items.toarray()
+    array([[ 5., -2.]], dtype=float32)
+    """
+    if item_kind not in _KINDS:
+        raise ValueError(f"item_kind must be None, 'artist' or 'track', not {item_kind!r}")
+    if save_weight < 0 or playlist_weight < 0:
+        raise ValueError("save_weight and playlist_weight must be >= 0")
+    con = store.con
+    kind_join = "JOIN items i ON i.item_id = e.item_id AND i.kind = $kind" if item_kind else ""
+    params = {"save": float(save_weight), "playlist": float(playlist_weight),
+              "min_count": float(min_count)}  # fmt: skip
+    if item_kind:
+        params["kind"] = item_kind
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _tm_pairs AS
+        WITH agg AS (
+            SELECT e.user_id, e.item_id,
+                coalesce(sum(e.count) FILTER (WHERE e.event = 'play'), 0) AS plays,
+                coalesce(sum(e.count) FILTER (WHERE e.event = 'skip'), 0) AS skips,
+                coalesce(sum(e.count) FILTER (WHERE e.event = 'save'), 0) AS saves,
+                coalesce(sum(e.count) FILTER (WHERE e.event = 'playlist_add'), 0) AS adds,
+                coalesce(max(epoch(e.ts)), 0) AS last_ts
+            FROM events e {kind_join}
+            GROUP BY e.user_id, e.item_id
+        ), scored AS (
+            SELECT *, plays + $save * saves + $playlist * adds AS p FROM agg
+        )
+        SELECT user_id, item_id, plays, skips, last_ts,
+            CASE WHEN p > 0 THEN p * p / (p + skips) ELSE -skips END AS value
+        FROM scored
+        WHERE (p > 0 AND p >= $min_count) OR (p = 0 AND skips > 0)""",
+        params,
+    )
+    try:
+        return _build(con)
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp._tm_pairs")
+
+
+def _build(con) -> Interactions:
+    user_ids = [r[0] for r in con.execute(
+        "SELECT DISTINCT user_id FROM _tm_pairs ORDER BY user_id").fetchall()]  # fmt: skip
+    items = con.execute(
+        """SELECT p.item_id, coalesce(i.name, p.item_id) FROM
+            (SELECT DISTINCT item_id FROM _tm_pairs) p LEFT JOIN items i USING (item_id)
+        ORDER BY p.item_id"""
+    ).fetchall()
+    cols = con.execute(
+        """WITH u AS (SELECT user_id, row_number() OVER (ORDER BY user_id) - 1 AS r
+                      FROM (SELECT DISTINCT user_id FROM _tm_pairs)),
+             i AS (SELECT item_id, row_number() OVER (ORDER BY item_id) - 1 AS c
+                   FROM (SELECT DISTINCT item_id FROM _tm_pairs))
+        SELECT u.r::INTEGER AS r, i.c::INTEGER AS c, value, plays, skips, last_ts
+        FROM _tm_pairs JOIN u USING (user_id) JOIN i USING (item_id)
+        ORDER BY r, c"""
+    ).fetchnumpy()
+    shape = (len(user_ids), len(items))
+    rows = np.asarray(cols["r"], dtype=np.int64)
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    if indptr[-1] < np.iinfo(np.int32).max:
+        indptr = indptr.astype(np.int32)
+    indices = np.asarray(cols["c"], dtype=np.int32)
+
+    def csr(name: str, dtype) -> sp.csr_matrix:
+        # own copies of the structure: an in-place change to one matrix must not touch another
+        data = np.asarray(cols[name], dtype=dtype)
+        matrix = sp.csr_matrix((data, indices.copy(), indptr.copy()), shape=shape, copy=False)
+        matrix.has_sorted_indices = True
+        return matrix
+
+    return Interactions(
+        user_items=csr("value", np.float32),
+        users=Vocabulary(user_ids, name="user"),
+        items=Vocabulary([r[0] for r in items], name="item"),
+        item_names=np.asarray([r[1] for r in items], dtype=str),
+        last_ts=csr("last_ts", np.float64),
+        plays=csr("plays", np.float32),
+        skips=csr("skips", np.float32),
+    )

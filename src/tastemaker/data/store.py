@@ -1,0 +1,293 @@
+"""The event store: one DuckDB file holding users, items, events, tags, texts and friendships.
+
+Every ingest writes here and every model reads from here. The schema is fixed (other parts of
+tastemaker query these tables by name) and versioned in ``meta.schema_version``. All times are
+stored as UTC ``TIMESTAMP`` values; the connection's time zone is set to UTC.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tastemaker._config import resolve_db_path
+from tastemaker.errors import TastemakerError
+
+__all__ = ["Store", "SCHEMA_VERSION", "TABLES"]
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = {
+    "meta": """
+        key VARCHAR PRIMARY KEY,
+        value VARCHAR""",
+    "users": """
+        user_id VARCHAR PRIMARY KEY,
+        name VARCHAR,
+        country VARCHAR""",
+    "items": """
+        item_id VARCHAR PRIMARY KEY,
+        kind VARCHAR NOT NULL,          -- 'artist' or 'track'
+        name VARCHAR,
+        artist_id VARCHAR,
+        artist_name VARCHAR,
+        url VARCHAR,
+        duration_ms BIGINT""",
+    "events": """
+        user_id VARCHAR NOT NULL,
+        item_id VARCHAR NOT NULL,
+        event VARCHAR NOT NULL,         -- play | skip | save | playlist_add
+        count DOUBLE NOT NULL DEFAULT 1,
+        duration_ms BIGINT,
+        ts TIMESTAMP,                   -- NULL when unknown (HetRec counts have no time)
+        country VARCHAR,
+        device VARCHAR,
+        source VARCHAR                  -- ingests.source_id of the file, or 'live'""",
+    "tags": """
+        tag_id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL""",
+    "item_tags": """
+        user_id VARCHAR,
+        item_id VARCHAR NOT NULL,
+        tag_id VARCHAR NOT NULL,
+        ts TIMESTAMP""",
+    "texts": """
+        item_id VARCHAR NOT NULL,
+        source VARCHAR,
+        title VARCHAR,
+        body VARCHAR NOT NULL,
+        ts TIMESTAMP""",
+    "friendships": """
+        user_id VARCHAR NOT NULL,
+        friend_id VARCHAR NOT NULL""",
+    "ingests": """
+        source_id VARCHAR PRIMARY KEY,  -- sha256 of the file bytes (a folder: of its files)
+        kind VARCHAR,
+        path VARCHAR,
+        rows BIGINT,
+        ingested_at TIMESTAMP""",
+}
+
+#: The data tables, in the order :meth:`Store.stats` reports them.
+TABLES = (
+    "users", "items", "events", "tags", "item_tags", "texts", "friendships", "ingests",
+)  # fmt: skip
+
+_MEMORY = ":memory:"
+
+
+class Store:
+    """A tastemaker event store: one DuckDB file.
+
+    The constructor only stores its arguments; the file is opened (and created, with its schema,
+    if missing) on first use, or at once by :meth:`open`. Use it as a context manager to close it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        The DuckDB file; ``":memory:"`` for a throw-away store. ``None`` means the default store
+        (``TASTEMAKER_DB`` or ``<data dir>/tastemaker.duckdb``).
+    read_only : bool, default False
+        Open the file read-only (it must exist). Several read-only processes may share a file.
+
+    Examples
+    --------
+    >>> with Store(":memory:") as store:
+    ...     store.append_events([{"user_id": "u1", "item_id": "a1", "event": "play"}])
+    ...     store.stats()["events"]
+    1
+    1
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False):
+        self.path = path
+        self.read_only = read_only
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._created = False
+        self._in_transaction = False
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None, *, read_only: bool = False) -> Store:
+        """Open (creating it if missing) the store at ``path`` now; see :class:`Store`."""
+        store = cls(path, read_only=read_only)
+        store.connect()
+        return store
+
+    # -- connection ------------------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        """The resolved file path, or ``":memory:"``."""
+        if self.path is not None and os.fspath(self.path) == _MEMORY:
+            return _MEMORY
+        return str(resolve_db_path(self.path))
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection, opened on first use."""
+        if self._con is None:
+            self.connect()
+        assert self._con is not None
+        return self._con
+
+    def connect(self) -> Store:
+        """Open the file now, creating parent folders and the schema if needed; returns self."""
+        if self._con is not None:
+            return self
+        location = self.location
+        existed = location == _MEMORY or Path(location).exists()
+        if location != _MEMORY:
+            if self.read_only and not existed:
+                raise TastemakerError(
+                    f"no store at {location}; ingest data first, e.g. `tastemaker ingest hetrec`"
+                )
+            if not existed:
+                Path(location).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(location, read_only=self.read_only)
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise TastemakerError(f"cannot open the store {location}: {first}") from exc
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            if not self.read_only:
+                self._create_schema(con)
+            self._check_version(con, location)
+        except BaseException:
+            con.close()
+            raise
+        self._con = con
+        self._created = location != _MEMORY and not existed
+        return self
+
+    @staticmethod
+    def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
+        con.begin()
+        try:
+            for table, columns in _SCHEMA.items():
+                con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns}\n)")
+            con.execute(
+                "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
+                [SCHEMA_VERSION],
+            )
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+    @staticmethod
+    def _check_version(con: duckdb.DuckDBPyConnection, location: str) -> None:
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except duckdb.CatalogException:
+            row = None
+        if row is None or row[0] != SCHEMA_VERSION:
+            found = "none" if row is None else row[0]
+            raise TastemakerError(
+                f"{location} is not a tastemaker store of schema version {SCHEMA_VERSION} "
+                f"(found {found}); point --db at another file or remove it"
+            )
+
+    def close(self) -> None:
+        """Close the connection (the store can be used again: it reopens on first use)."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        self._in_transaction = False
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "open" if self._con is not None else "closed"
+        return f"Store({self.location!r}, read_only={self.read_only}, {state})"
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """``BEGIN`` … ``COMMIT``, or ``ROLLBACK`` if the block raises.
+
+        A nested call joins the outer transaction (DuckDB has no nested transactions).
+
+        Yields
+        ------
+        duckdb.DuckDBPyConnection
+            The store's connection.
+        """
+        con = self.con
+        if self._in_transaction:
+            yield con
+            return
+        con.begin()
+        self._in_transaction = True
+        try:
+            yield con
+        except BaseException:
+            self._in_transaction = False
+            con.rollback()
+            raise
+        self._in_transaction = False
+        con.commit()
+
+    # -- contents --------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, int]:
+        """Row counts per table, e.g. ``{"users": 1892, "items": 17632, "events": 92834, ...}``."""
+        sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in TABLES)
+        counts = dict(self.con.execute(sql).fetchall())
+        return {table: int(counts[table]) for table in TABLES}
+
+    def ingest_record(self, source_id: str) -> dict[str, Any] | None:
+        """The ``ingests`` row of ``source_id``, or None if that source was never ingested."""
+        if self._con is None and self.location != _MEMORY and not Path(self.location).exists():
+            return None  # nothing ingested yet, and no reason to create the file for a lookup
+        row = self.con.execute(
+            "SELECT source_id, kind, path, rows, ingested_at FROM ingests WHERE source_id = ?",
+            [source_id],
+        ).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("source_id", "kind", "path", "rows", "ingested_at"), row))
+
+    def append_events(
+        self, rows: Sequence[Mapping[str, Any]], *, source: str = "live"
+    ) -> int:
+        """Append events given as dicts, validated like an events file; returns how many.
+
+        Keys are the columns of the events file schema (see :func:`ingest_events`): ``user_id``,
+        ``item_id`` and ``event`` are required; ``count`` defaults to 1 and ``timestamp`` (an ISO
+        8601 string or a :class:`datetime.datetime`, naive meaning UTC) to now. Unknown users and
+        items are created. All rows are written in one transaction, or none.
+
+        Raises
+        ------
+        InputError
+            Naming the 1-based position in ``rows`` and the key of the first bad value.
+        """
+        from tastemaker.data._events import append_event_rows
+
+        return append_event_rows(self, rows, source=source)
+
+    def _discard_if_new_and_empty(self) -> None:
+        """Remove the file if this object created it and it holds no data (failed first ingest)."""
+        if not self._created or self._con is None or self._in_transaction:
+            return
+        try:
+            empty = not any(self.stats().values())
+        except duckdb.Error:
+            return
+        if not empty:
+            return
+        self.close()
+        location = Path(self.location)
+        for leftover in (location, location.with_name(location.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+        self._created = False

@@ -1,0 +1,95 @@
+"""Vocabularies: external string ids ↔ matrix rows (or columns)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+from tastemaker.errors import InputError
+
+__all__ = ["Vocabulary", "UnknownIdError"]
+
+
+class UnknownIdError(InputError, KeyError):
+    """An id that is not in a :class:`Vocabulary` (both an InputError and a KeyError)."""
+
+    __str__ = InputError.__str__
+
+
+class Vocabulary:
+    """Ids in a fixed order: ``ids[i]`` is the id of row ``i``, ``index(id)`` the row of an id.
+
+    Parameters
+    ----------
+    ids : array-like of str
+        The ids, unique, in row order. Stored as a NumPy unicode array (saves with
+        ``np.savez`` and loads with ``allow_pickle=False``).
+    name : str, default "id"
+        What the ids are (``"user"``, ``"item"``), for error messages.
+
+    Examples
+    --------
+    >>> users = Vocabulary(["u1", "u2"], name="user")
+    >>> users.index("u2"), len(users), "u3" in users
+    (1, 2, False)
+    >>> users.index("u3")
+    Traceback (most recent call last):
+    ...
+    tastemaker.data.vocab.UnknownIdError: unknown user 'u3'; known users look like 'u1', 'u2'
+    """
+
+    def __init__(self, ids: Iterable[Any], name: str = "id"):
+        self.ids = np.asarray(ids if not isinstance(ids, Iterator) else list(ids), dtype=str)
+        self.name = name
+        self._lookup: dict[str, int] | None = None
+
+    def _table(self) -> dict[str, int]:
+        if self._lookup is None:
+            lookup = {str(key): i for i, key in enumerate(self.ids.tolist())}
+            if len(lookup) != len(self.ids):
+                raise ValueError(f"the {self.name} ids are not unique")
+            self._lookup = lookup
+        return self._lookup
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, key: object) -> bool:
+        return str(key) in self._table()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids.tolist())
+
+    def __repr__(self) -> str:
+        return f"Vocabulary({len(self)} {self.name}s)"
+
+    def index(self, key: Any) -> int:
+        """The row of ``key`` (converted with ``str``).
+
+        Raises
+        ------
+        UnknownIdError
+            If ``key`` is not in the vocabulary.
+        """
+        row = self._table().get(str(key))
+        if row is None:
+            raise self._unknown(key)
+        return row
+
+    def indices(self, keys: Iterable[Any]) -> np.ndarray:
+        """The rows of ``keys``, as an int64 array; raises :class:`UnknownIdError` on the first unknown."""
+        table = self._table()
+        out = []
+        for key in keys:
+            row = table.get(str(key))
+            if row is None:
+                raise self._unknown(key)
+            out.append(row)
+        return np.asarray(out, dtype=np.int64)
+
+    def _unknown(self, key: Any) -> UnknownIdError:
+        examples = ", ".join(repr(k) for k in self.ids[:3].tolist())
+        hint = f"known {self.name}s look like {examples}" if examples else f"there are no {self.name}s"
+        return UnknownIdError(f"unknown {self.name} {str(key)!r}", hint=hint)
