@@ -150,10 +150,12 @@ class ItemKNN(RecommenderBase):
 
 
 def _binarise(m: sp.csr_matrix) -> sp.csr_matrix:
-    """1 for every positive entry; skips and explicit zeros dropped."""
-    out = sp.csr_matrix(((m.data > 0).astype(np.float32), m.indices, m.indptr), shape=m.shape)
-    out.eliminate_zeros()
-    return out
+    """1 for every positive entry; skips and explicit zeros dropped. Never touches ``m``'s arrays."""
+    keep = m.data > 0
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep]
+    indptr = np.zeros(m.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=m.shape[0]), out=indptr[1:])
+    return sp.csr_matrix((np.ones(rows.size, dtype=np.float32), m.indices[keep], indptr), shape=m.shape)
 
 
 def _blocks(plays: sp.csr_matrix, item_users: sp.csr_matrix):
