@@ -135,8 +135,12 @@ def _stage_file(con: duckdb.DuckDBPyConnection, file: Path) -> None:
     raw, view = _table(file.name) + "_raw", _table(file.name)
     read_delimited(con, raw, file, columns, delim="\t", header=True, quote="", encoding=encoding)
     trimmed = ", ".join(f"nullif(trim({ident(c)}), '') AS {ident(c)}" for c in columns)
-    dups = f", count(*) OVER (PARTITION BY trim({ident(key)})) AS _dups" if key else ""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT rowid + 2 AS _row, {trimmed}{dups} FROM {raw}")
+    # the second and later rows of a repeated key are the bad ones
+    dups = f", row_number() OVER (PARTITION BY trim({ident(key)}) ORDER BY rowid)" if key else ""
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {view} AS "
+        f"SELECT rowid + 2 AS _row, {trimmed}{dups + ' AS _dups' if key else ''} FROM {raw}"
+    )
     checks = [
         Check(c, f"{ident(c)} IS NULL", f"{c} is empty", "every row needs one")
         for c in columns
