@@ -173,11 +173,10 @@ def _align_timestamps(m: sp.csr_matrix, timestamps) -> np.ndarray:
     at = np.searchsorted(t_keys, m_keys)
     found = at < t_keys.size
     found[found] = t_keys[at[found]] == m_keys[found]
-    if found.sum() != np.count_nonzero(t_vals):
-        extra = np.setdiff1d(t_keys[t_vals != 0], m_keys)
-        if extra.size:
-            u, i = divmod(int(extra[0]), int(n_cols))
-            raise ValueError(f"timestamps has an entry at (user {u}, item {i}) where user_items has none")
+    extra = t_keys[(t_vals != 0) & ~np.isin(t_keys, m_keys)]
+    if extra.size:
+        u, i = divmod(int(extra[0]), int(n_cols))
+        raise ValueError(f"timestamps has an entry at (user {u}, item {i}) where user_items has none")
     times = np.zeros(m.nnz, dtype=np.float64)
     times[found] = t_vals[at[found]]
     return times
