@@ -235,7 +235,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, delim: str) -> None:
         raise InputError("has a header but no data rows", path=path, row=2, hint="add events")
     create_typed(con, "_tm_raw", columns, row_sql="rowid + 2")
     raise_first_problem(
-        con, "_tm_typed", CHECKS, path=path, row_of=lambda r: physical_line(path, r - 1, 1)
+        con, "_tm_typed", CHECKS, path=path, row_of=lambda r: physical_line(path, r - 1, 1, delim)
     )
 
 

@@ -34,6 +34,10 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _name(encoding: str) -> str:
+    return {"utf-8": "UTF-8", "latin-1": "Latin-1"}.get(encoding, encoding)
+
+
 def check_file(path: str | os.PathLike) -> Path:
     """``path`` as a Path, if it is an existing, non-empty file; else an InputError."""
     path = Path(path)
@@ -55,7 +59,7 @@ def read_header(path: Path, delim: str, encoding: str = "utf-8") -> list[str]:
         text = first.decode(codec)
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"the header is not valid {encoding} (byte 0x{first[exc.start]:02x})",
+            f"the header is not valid {_name(encoding)} (byte 0x{first[exc.start]:02x})",
             path=path, row=1, hint=REENCODE_HINT,
         ) from None  # fmt: skip
     fields = next(csv.reader(io.StringIO(text), delimiter=delim), [])
@@ -126,16 +130,32 @@ def raise_first_problem(
     )
 
 
-def physical_line(path: Path, record: int, header_lines: int) -> int:
-    """The 1-based line of data record ``record`` (1-based), counting the blank lines DuckDB skips."""
-    seen = 0
-    with open(path, "rb") as f:
-        for number, line in enumerate(f, start=1):
-            if number <= header_lines or not line.strip(b"\r\n"):
-                continue
-            seen += 1
-            if seen == record:
-                return number
+def physical_line(path: Path, record: int, header_lines: int, delim: str | None = None) -> int:
+    """The 1-based line where data record ``record`` (1-based) starts.
+
+    DuckDB skips blank lines and lets quoted values span lines, so the record number can differ
+    from the line a person sees in an editor. ``delim`` given: parse quotes like CSV; None: one
+    record per non-blank line. Only called on the error path.
+    """
+    if delim is None:
+        seen = 0
+        with open(path, "rb") as f:
+            for number, line in enumerate(f, start=1):
+                if number <= header_lines or not line.strip(b"\r\n"):
+                    continue
+                seen += 1
+                if seen == record:
+                    return number
+        return record + header_lines
+    seen, start = -header_lines, 1
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        reader = csv.reader(f, delimiter=delim)
+        for fields in reader:
+            if fields:
+                seen += 1
+                if seen == record:
+                    return start
+            start = reader.line_num + 1
     return record + header_lines
 
 
@@ -182,7 +202,7 @@ def _read_error(
     row = int(match.group(1)) if match else None
     if "unicode" in text.lower() or "encod" in text.lower():
         column, byte = _bad_bytes(path, row, columns, delim, encoding) if row else (None, None)
-        what = f"is not valid {encoding}" + (f" (byte 0x{byte:02x})" if byte is not None else "")
+        what = f"is not valid {_name(encoding)}" + (f" (byte 0x{byte:02x})" if byte else "")
         return InputError(what, path=path, row=row, column=column, hint=REENCODE_HINT)
     counts = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
     if counts:
