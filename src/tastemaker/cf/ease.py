@@ -91,15 +91,15 @@ class EASE(RecommenderBase):
         lam = float(self.regularization)
         if len(active) <= n_users:
             self.form_ = "gram"
-            gram = (x.T @ x).toarray().astype(np.float64)
+            gram = (x.T @ x).astype(np.float64).toarray()
             gram[np.diag_indices_from(gram)] += lam
-            p = _spd_inverse(gram)
-            diag = np.diag(p).copy()
-            weights = -p / diag
+            weights = _spd_inverse(gram)
+            diag = np.diag(weights).copy()
+            weights /= -diag  # in place: B = -P / diag(P) off the diagonal
             weights[np.diag_indices_from(weights)] = 0.0
         else:
             self.form_ = "dual"
-            kernel = (x @ x.T).toarray().astype(np.float64)
+            kernel = (x @ x.T).astype(np.float64).toarray()
             kernel[np.diag_indices_from(kernel)] += lam
             weights = _spd_inverse(kernel)
             diag = (1.0 - _quadratic_diag(x, weights)) / lam
@@ -118,14 +118,16 @@ class EASE(RecommenderBase):
 
     def _score_users(self, userids, user_items, recalculate_user):
         rows = _binarise(user_items) if recalculate_user else self._history()[userids]
-        h = rows[:, self.active_items_].astype(np.float64)
+        h = rows[:, self.active_items_]
         if self.form_ == "gram":
-            active_scores = np.asarray(h @ self.weights_.astype(np.float64))
+            active_scores = np.asarray(h @ self.weights_)
         else:
-            x = self._history()[:, self.active_items_].astype(np.float64)
-            t = np.asarray((h @ x.T).toarray() @ self.weights_.astype(np.float64))  # b x users
-            hp = (h.toarray() - np.asarray((x.T @ t.T).T)) / float(self.regularization)
-            active_scores = h.toarray() - hp * self.item_scale_
+            # X_u B = X_u - (X_u P) diag(1 / diag(P)), with X_u P = (X_u - X_u X^T M X) / lambda
+            x = self._history()[:, self.active_items_]
+            t = (h @ x.T).toarray() @ self.weights_  # batch x users
+            dense = h.toarray()
+            hp = (dense - np.asarray(x.T @ t.T).T) / np.float32(self.regularization)
+            active_scores = dense - hp * self.item_scale_
         scores = np.zeros((len(userids), self.n_items_), dtype=np.float32)
         scores[:, self.active_items_] = active_scores
         return scores

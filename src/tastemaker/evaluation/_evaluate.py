@@ -11,7 +11,8 @@ from tqdm.auto import tqdm
 
 from tastemaker.cf._base import check_user_items
 from tastemaker.evaluation._metrics import (
-    ACCURACY_METRICS, accuracy_metrics, catalogue_coverage, intra_list_diversity, novelty, relevance,
+    ACCURACY_METRICS, accuracy_metrics, catalogue_coverage, mean_pairwise_dissimilarity, mean_self_information,
+    relevance, self_information, unit_vectors,
 )
 
 __all__ = ["evaluate", "compare", "ComparisonTable", "BEYOND_ACCURACY_METRICS"]
@@ -60,7 +61,8 @@ def evaluate(model, train, test, ks=(5, 10, 20), batch_size: int = 1000,
         raise ValueError(f"the model knows {n_items} items but train has {train.shape[1]} columns: fit it on train")
     rows = np.repeat(np.arange(test.shape[0]), np.diff(test.indptr))
     users = np.unique(rows[test.data > 0])
-    item_vectors = _binary(train).T.tocsr()
+    unit, nonzero = unit_vectors(_binary(train).T.tocsr())
+    info = self_information(train)
     per_user: dict[str, list[np.ndarray]] = {}
     lists = []
     bar = tqdm(total=len(users), desc=f"evaluating {type(model).__name__}", unit="user", disable=not show_progress)
@@ -71,8 +73,8 @@ def evaluate(model, train, test, ks=(5, 10, 20), batch_size: int = 1000,
         hits, n_rel = relevance(ids, test[batch], max(ks))
         for k in ks:
             values = accuracy_metrics(hits, n_rel, k)
-            values["novelty"] = novelty(ids, train, k)
-            values["diversity"] = intra_list_diversity(ids, item_vectors, k)
+            values["novelty"] = mean_self_information(ids, info, k)
+            values["diversity"] = mean_pairwise_dissimilarity(ids, unit, nonzero, k)
             for name, v in values.items():
                 per_user.setdefault(f"{name}@{k}", []).append(v)
         bar.update(len(batch))

@@ -15,6 +15,8 @@ import scipy.sparse as sp
 __all__ = [
     "precision_at_k", "recall_at_k", "ndcg_at_k", "average_precision_at_k", "reciprocal_rank_at_k",
     "hit_rate_at_k", "catalogue_coverage", "novelty", "intra_list_diversity", "ACCURACY_METRICS",
+    "relevance", "accuracy_metrics", "self_information", "mean_self_information", "unit_vectors",
+    "mean_pairwise_dissimilarity",
 ]
 
 #: names of the accuracy metrics, as keys of :func:`accuracy_metrics`
@@ -155,11 +157,20 @@ def novelty(ids, train, k: int = 10) -> np.ndarray:
     ndarray of float64, shape (n_rows,)
         NaN for empty lists.
     """
-    ids = _check_ids(ids, k)
+    return mean_self_information(ids, self_information(train), k)
+
+
+def self_information(train) -> np.ndarray:
+    """``-log2`` of the share of train users who played each item (at least one user)."""
     train = sp.csr_matrix(train)
     n_users = max(train.shape[0], 1)
     users_per_item = np.bincount(train.indices[train.data > 0], minlength=train.shape[1])
-    info = -np.log2(np.maximum(users_per_item, 1) / n_users)
+    return -np.log2(np.maximum(users_per_item, 1) / n_users)
+
+
+def mean_self_information(ids, info: np.ndarray, k: int) -> np.ndarray:
+    """:func:`novelty` from :func:`self_information` computed once."""
+    ids = _check_ids(ids, k)
     valid = ids >= 0
     total = np.where(valid, info[np.maximum(ids, 0)], 0.0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -184,24 +195,32 @@ def intra_list_diversity(ids, item_vectors, k: int = 10) -> np.ndarray:
     ndarray of float64, shape (n_rows,)
         NaN for lists with fewer than two items.
     """
-    ids = _check_ids(ids, k)
-    n_items = item_vectors.shape[0]
+    return mean_pairwise_dissimilarity(ids, *unit_vectors(item_vectors), k)
+
+
+def unit_vectors(item_vectors) -> tuple[np.ndarray | sp.csr_matrix, np.ndarray]:
+    """Item vectors scaled to unit length (zero vectors stay zero), and which were non-zero."""
     if sp.issparse(item_vectors):
         v = sp.csr_matrix(item_vectors, dtype=np.float64)
         norms = np.sqrt(np.asarray(v.multiply(v).sum(axis=1)).ravel())
         unit = sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ v
-    else:
-        v = np.asarray(item_vectors, dtype=np.float64)
-        norms = np.linalg.norm(v, axis=1)
-        unit = v / np.where(norms > 0, norms, 1.0)[:, None]
+        return sp.csr_matrix(unit), norms > 0
+    v = np.asarray(item_vectors, dtype=np.float64)
+    norms = np.linalg.norm(v, axis=1)
+    return v / np.where(norms > 0, norms, 1.0)[:, None], norms > 0
+
+
+def mean_pairwise_dissimilarity(ids, unit, nonzero: np.ndarray, k: int) -> np.ndarray:
+    """:func:`intra_list_diversity` from :func:`unit_vectors` computed once."""
+    ids = _check_ids(ids, k)
     valid = ids >= 0
     rows = np.repeat(np.arange(ids.shape[0]), valid.sum(axis=1))
-    members = sp.csr_matrix((np.ones(rows.size), (rows, ids[valid])), shape=(ids.shape[0], n_items))
+    members = sp.csr_matrix((np.ones(rows.size), (rows, ids[valid])), shape=(ids.shape[0], unit.shape[0]))
     # sum over pairs of u_i . u_j = (|sum u_i|^2 - sum |u_i|^2) / 2
     summed = members @ unit
     sq_sum = (np.asarray(summed.multiply(summed).sum(axis=1)).ravel() if sp.issparse(summed)
               else np.einsum("ij,ij->i", summed, summed))
-    self_sq = members @ (norms > 0).astype(np.float64)
+    self_sq = members @ nonzero.astype(np.float64)
     m = valid.sum(axis=1).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_cos = (sq_sum - self_sq) / (m * (m - 1.0))
