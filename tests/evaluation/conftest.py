@@ -1,4 +1,4 @@
-"""Fixtures for the evaluation tests: a seeded rng and the HetRec Last.fm plays."""
+"""Fixtures for the evaluation tests: the HetRec Last.fm plays (skipped when absent)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,3 @@ def hetrec_plays() -> sp.csr_matrix:
     if not (HETREC_DIR / "user_artists.dat").exists():
         pytest.skip(f"HetRec not found at {HETREC_DIR} (set TASTEMAKER_HETREC)")
     return load_hetrec_plays()
-
-
-@pytest.fixture
-def rng() -> np.random.Generator:
-    return np.random.default_rng(42)
