@@ -1,4 +1,4 @@
-"""Event logs: CSV, Parquet and Last.fm-1K TSV round trips, idempotency and every kind of bad input."""
+"""Event logs: CSV, Parquet and Last.fm-1K round trips, idempotency and every kind of bad input."""
 
 from __future__ import annotations
 

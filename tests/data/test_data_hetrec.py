@@ -85,8 +85,8 @@ def test_tag_dates(hetrec_store):
 def test_friendships_are_symmetric(hetrec_store):
     store, _, _ = hetrec_store
     one_way = store.con.execute(
-        """SELECT count(*) FROM friendships f WHERE NOT EXISTS (
-            SELECT 1 FROM friendships g WHERE g.user_id = f.friend_id AND g.friend_id = f.user_id)"""
+        """SELECT count(*) FROM friendships f WHERE NOT EXISTS (SELECT 1 FROM friendships g
+            WHERE g.user_id = f.friend_id AND g.friend_id = f.user_id)"""
     ).fetchone()[0]
     assert one_way == 0
     assert "275" in user_friends(store, "2") and "2" in user_friends(store, "275")
@@ -217,6 +217,14 @@ def test_download_of_something_else_is_refused(tmp_path):
     with pytest.raises(TastemakerError, match="not a zip file"):
         download_hetrec(tmp_path / "cache", url=not_zip.as_uri(), progress=False)
     assert not (tmp_path / "cache" / "hetrec2011-lastfm-2k").exists()
+
+
+def test_ingest_hetrec_from_its_zip(monkeypatch, hetrec_zip, tmp_path, db_path):
+    monkeypatch.setenv("TASTEMAKER_CACHE", str(tmp_path / "cache"))
+    with Store(db_path) as store:
+        result = ingest_hetrec(store, hetrec_zip, progress=False)
+    assert result.rows == 92834
+    assert (tmp_path / "cache" / "hetrec2011-lastfm-2k" / "tags.dat").is_file()
 
 
 def test_ingest_hetrec_without_path_uses_a_known_copy(monkeypatch, hetrec_path, db_path):

@@ -120,7 +120,9 @@ def test_matrix_matches_the_events(rows, save, playlist):
         elif s > 0:
             expected[pair] = -s
     got = data.user_items.tocoo()
-    found = {(data.users.ids[r], data.items.ids[c]): v for r, c, v in zip(got.row, got.col, got.data)}
+    found = {
+        (data.users.ids[r], data.items.ids[c]): v for r, c, v in zip(got.row, got.col, got.data)
+    }
     assert found.keys() == expected.keys()
     for pair, value in expected.items():
         assert found[pair] == pytest.approx(value, rel=1e-5, abs=1e-5)

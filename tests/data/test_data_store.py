@@ -7,7 +7,7 @@ import datetime as dt
 import duckdb
 import pytest
 
-from tastemaker.data import SCHEMA_VERSION, TABLES, Store
+from tastemaker.data import SCHEMA_VERSION, TABLES, Store, ingest_events
 from tastemaker.errors import InputError, TastemakerError
 
 EXPECTED_COLUMNS = {
@@ -48,9 +48,17 @@ def test_reopen_keeps_data_and_close_is_repeatable(db_path):
         assert store.stats()["events"] == 1
 
 
-def test_read_only_store_must_exist(db_path):
+def test_read_only_store_must_exist_and_refuses_writes(db_path, tmp_path):
     with pytest.raises(TastemakerError, match="no store at"):
         Store.open(db_path, read_only=True)
+    Store.open(db_path).close()
+    events = tmp_path / "e.csv"
+    events.write_text("user_id,item_id,event,count,timestamp\nu,i,play,1,\n")
+    with Store(db_path, read_only=True) as store:
+        with pytest.raises(TastemakerError, match="read-only"):
+            store.append_events([{"user_id": "u", "item_id": "i", "event": "play"}])
+        with pytest.raises(TastemakerError, match="read-only"):
+            ingest_events(store, events, progress=False)
 
 
 def test_wrong_schema_version_is_refused(db_path):
@@ -98,7 +106,8 @@ def test_append_events_creates_users_and_items():
             "SELECT item_id, event, count, duration_ms, ts, device, source FROM events ORDER BY ALL"
         ).fetchall()
         assert rows[0][:4] == ("a1", "save", 2.0, None)
-        assert rows[1] == ("t1", "play", 1.0, 180000, dt.datetime(2024, 5, 1, 10, 0), "phone", "live")
+        when_utc = dt.datetime(2024, 5, 1, 10, 0)
+        assert rows[1] == ("t1", "play", 1.0, 180000, when_utc, "phone", "live")
         assert rows[2][1] == "skip" and rows[2][4] is not None  # no timestamp: now
         items = store.con.execute("SELECT item_id, kind, name, artist_name FROM items ORDER BY 1")
         assert items.fetchall() == [("a1", "artist", None, None), ("t1", "track", "Song", "Band")]

@@ -102,6 +102,7 @@ def run_ingest(
     failure nothing is written, and a store file this ingest created is removed again.
     """
     path = os.fspath(path)
+    store._require_writable()
     known = store.ingest_record(source_id)
     if known is not None:
         return IngestResult(kind, path, int(known["rows"] or 0), True, {}, source_id)

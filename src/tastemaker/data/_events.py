@@ -321,7 +321,7 @@ def write_events(con: duckdb.DuckDBPyConnection, source: str) -> int:
             (user_id, item_id, event, count, duration_ms, ts, country, device, source)
         SELECT user_id, item_id, event, coalesce(count_value, 1.0),
             CAST(round(duration_value) AS BIGINT), ts, country, device, ?
-        FROM _tm_typed ORDER BY _row""",
+        FROM _tm_typed""",  # no ORDER BY: the scan keeps file order, a sort costs seconds
         [source],
     ).fetchone()
     return int(inserted[0])
@@ -343,6 +343,7 @@ def append_event_rows(
     """Validate and write events given as dicts; see :meth:`Store.append_events`."""
     if not rows:
         return 0
+    store._require_writable()
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat()
     columns: list[list[str | None]] = [[] for _ in _ALL]
     for number, row in enumerate(rows, start=1):
@@ -360,7 +361,9 @@ def append_event_rows(
             values.append(_as_text(row[key]) if key in row else defaults.get(key))
     con = store.con
     try:
-        selects = ", ".join(f"unnest(${i + 1}::VARCHAR[]) AS {ident(c)}" for i, c in enumerate(_ALL))
+        selects = ", ".join(
+            f"unnest(${i + 1}::VARCHAR[]) AS {ident(c)}" for i, c in enumerate(_ALL)
+        )
         con.execute(f"CREATE OR REPLACE TEMP TABLE _tm_raw AS SELECT {selects}", columns)
         create_typed(con, "_tm_raw", _ALL, row_sql="rowid + 1")
         raise_first_problem(con, "_tm_typed", CHECKS, path=None)

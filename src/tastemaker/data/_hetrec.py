@@ -152,8 +152,8 @@ def _stage_file(con: duckdb.DuckDBPyConnection, file: Path) -> None:
         )
     if file.name == "user_artists.dat":
         checks += [
-            Check("weight", "TRY_CAST(weight AS DOUBLE) IS NULL", "weight is not a number ({value})",
-                  "weights are play counts such as 13883"),
+            Check("weight", "TRY_CAST(weight AS DOUBLE) IS NULL",
+                  "weight is not a number ({value})", "weights are play counts such as 13883"),
             Check("weight", "TRY_CAST(weight AS DOUBLE) < 0", "weight is negative ({value})",
                   "weights are play counts, >= 0"),
         ]  # fmt: skip

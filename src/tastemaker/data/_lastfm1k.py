@@ -123,7 +123,7 @@ def _write(con: duckdb.DuckDBPyConnection, source: str) -> int:
     )
     inserted = con.execute(
         """INSERT INTO events (user_id, item_id, event, count, ts, source)
-        SELECT user_id, item_id, 'play', 1.0, ts, ? FROM _tm_typed ORDER BY _row""",
+        SELECT user_id, item_id, 'play', 1.0, ts, ? FROM _tm_typed""",
         [source],
     ).fetchone()
     return int(inserted[0])

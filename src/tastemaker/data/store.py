@@ -275,6 +275,12 @@ class Store:
 
         return append_event_rows(self, rows, source=source)
 
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise TastemakerError(
+                f"the store {self.location} is open read-only; open it without read_only to write"
+            )
+
     def _discard_if_new_and_empty(self) -> None:
         """Remove the file if this object created it and it holds no data (failed first ingest)."""
         if not self._created or self._con is None or self._in_transaction:

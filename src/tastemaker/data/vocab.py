@@ -79,7 +79,7 @@ class Vocabulary:
         return row
 
     def indices(self, keys: Iterable[Any]) -> np.ndarray:
-        """The rows of ``keys``, as an int64 array; raises :class:`UnknownIdError` on the first unknown."""
+        """The rows of ``keys`` as an int64 array; :class:`UnknownIdError` on the first unknown."""
         table = self._table()
         out = []
         for key in keys:
@@ -91,5 +91,6 @@ class Vocabulary:
 
     def _unknown(self, key: Any) -> UnknownIdError:
         examples = ", ".join(repr(k) for k in self.ids[:3].tolist())
-        hint = f"known {self.name}s look like {examples}" if examples else f"there are no {self.name}s"
+        hint = f"known {self.name}s look like {examples}" if examples else None
+        hint = hint or f"there are no {self.name}s"
         return UnknownIdError(f"unknown {self.name} {str(key)!r}", hint=hint)
