@@ -12,7 +12,8 @@ The event file schema is in ``tastemaker.data._events``; the skip rule in
 """
 
 from tastemaker.data._common import IngestResult
-from tastemaker.data._events import EVENT_TYPES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ingest_events
+from tastemaker.data._event_rows import EVENT_TYPES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from tastemaker.data._events import ingest_events
 from tastemaker.data._hetrec import ingest_hetrec
 from tastemaker.data._lastfm1k import ingest_lastfm1k
 from tastemaker.data.download import HETREC_URL, download_hetrec, find_hetrec

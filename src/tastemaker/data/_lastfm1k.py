@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from tastemaker.data._common import IngestResult, Steps, fingerprint, run_ingest
-from tastemaker.data._events import derived_artist_id
+from tastemaker.data._event_rows import derived_artist_id
 from tastemaker.data._validate import (
     Check,
     check_file,

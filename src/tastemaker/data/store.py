@@ -271,7 +271,7 @@ class Store:
         InputError
             Naming the 1-based position in ``rows`` and the key of the first bad value.
         """
-        from tastemaker.data._events import append_event_rows
+        from tastemaker.data._event_rows import append_event_rows
 
         return append_event_rows(self, rows, source=source)
 
