@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 
 import pytest
 
@@ -66,6 +67,18 @@ def test_csv_with_bom_crlf_quotes_and_any_case_header(store, tmp_path):
     )
     assert ingest_events(store, path, progress=False).rows == 1
     assert store.con.execute("SELECT name FROM items").fetchone() == ('Hello, "World"',)
+
+
+def test_gzipped_csv_and_tsv(store, csv_file, tmp_path):
+    plain = csv_file(GOOD, FULL_HEADER)
+    packed = tmp_path / "events.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    _check_good(store, ingest_events(store, packed, progress=False))
+    log = tmp_path / "plays.tsv.gz"
+    log.write_bytes(gzip.compress(LASTFM1K.encode() + b"user_1\tyesterday\t\tA\t\tT\n"))
+    with pytest.raises(InputError) as info:
+        ingest_events(store, log, progress=False)
+    assert (info.value.row, info.value.column) == (5, "timestamp")
 
 
 def test_parquet_round_trip(store, parquet_file):

@@ -60,6 +60,7 @@ from tastemaker.data._event_rows import (
 from tastemaker.data._validate import (
     check_file,
     ident,
+    open_binary,
     literal,
     physical_line,
     raise_first_problem,
@@ -84,7 +85,8 @@ def ingest_events(
     store : Store
         Where to write.
     path : str or os.PathLike
-        A ``.csv``, ``.parquet`` (or ``.pq``) or ``.tsv`` file; other names are sniffed.
+        A ``.csv``, ``.parquet`` (or ``.pq``) or ``.tsv`` file, CSV and TSV optionally gzipped
+        (``.csv.gz``); other names are sniffed.
     progress : bool, default True
         Show a progress bar on stderr.
 
@@ -129,11 +131,12 @@ def ingest_events(
 
 def detect_format(path: Path) -> tuple[str, str]:
     """``("parquet", "")``, ``("csv", delimiter)`` or ``("lastfm1k", "\\t")`` for ``path``."""
-    suffix = path.suffix.lower()
+    suffixes = [s.lower() for s in path.suffixes]
+    suffix = suffixes[-2] if suffixes[-1:] == [".gz"] and len(suffixes) > 1 else path.suffix.lower()
+    with open_binary(path) as f:
+        first = f.readline(1 << 16)
     with open(path, "rb") as f:
         magic = f.read(4)
-        f.seek(0)
-        first = f.readline(1 << 16)
     if suffix in (".parquet", ".pq"):
         with open(path, "rb") as f:
             f.seek(max(0, path.stat().st_size - 4))
@@ -203,10 +206,14 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     casts = ", ".join(
         f"CAST({ident(name)} AS VARCHAR) AS {ident(low)}" for name, low in zip(names, columns)
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _tm_raw AS "
-        f"SELECT file_row_number + 1 AS _file_row, {casts} FROM {source}"
-    )
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _tm_raw AS "
+            f"SELECT file_row_number + 1 AS _file_row, {casts} FROM {source}"
+        )
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(f"cannot be read as Parquet ({first})", path=path) from None
     if con.execute("SELECT count(*) FROM _tm_raw").fetchone()[0] == 0:
         raise InputError("has no rows", path=path, hint="add events")
     create_typed(con, "_tm_raw", columns, row_sql="_file_row")

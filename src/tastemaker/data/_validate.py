@@ -34,6 +34,15 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def open_binary(path: Path):
+    """``path`` opened for reading bytes, decompressed if its name ends in ``.gz``."""
+    if path.suffix.lower() == ".gz":
+        import gzip
+
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
 def _name(encoding: str) -> str:
     return {"utf-8": "UTF-8", "latin-1": "Latin-1"}.get(encoding, encoding)
 
@@ -52,7 +61,7 @@ def check_file(path: str | os.PathLike) -> Path:
 
 def read_header(path: Path, delim: str, encoding: str = "utf-8") -> list[str]:
     """The fields of the first line (a BOM and surrounding blanks stripped)."""
-    with open(path, "rb") as f:
+    with open_binary(path) as f:
         first = f.readline()
     codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
     try:
@@ -139,7 +148,7 @@ def physical_line(path: Path, record: int, header_lines: int, delim: str | None 
     """
     if delim is None:
         seen = 0
-        with open(path, "rb") as f:
+        with open_binary(path) as f:
             for number, line in enumerate(f, start=1):
                 if number <= header_lines or not line.strip(b"\r\n"):
                     continue
@@ -148,7 +157,8 @@ def physical_line(path: Path, record: int, header_lines: int, delim: str | None 
                     return number
         return record + header_lines
     seen, start = -header_lines, 1
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+    raw = open_binary(path)
+    with io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="") as f:
         reader = csv.reader(f, delimiter=delim)
         for fields in reader:
             if fields:
@@ -225,7 +235,7 @@ def _bad_bytes(
     path: Path, row: int, columns: Sequence[str], delim: str, encoding: str
 ) -> tuple[str | None, int | None]:
     """Which column of physical line ``row`` holds undecodable bytes, and the first such byte."""
-    with open(path, "rb") as f:
+    with open_binary(path) as f:
         for number, line in enumerate(f, start=1):
             if number == row:
                 break
