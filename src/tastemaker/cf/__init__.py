@@ -3,9 +3,17 @@
 from tastemaker.cf._base import MatrixFactorizationBase, RecommenderBase, load_model
 from tastemaker.cf._confidence import confidence
 from tastemaker.cf.als import ImplicitALS
+from tastemaker.cf.ease import EASE
+from tastemaker.cf.itemknn import ItemKNN
+from tastemaker.cf.popularity import Popularity
+from tastemaker.cf.sgd import SGDMatrixFactorization
 
 __all__ = [
+    "EASE",
     "ImplicitALS",
+    "ItemKNN",
+    "Popularity",
+    "SGDMatrixFactorization",
     "MatrixFactorizationBase",
     "RecommenderBase",
     "confidence",

@@ -49,9 +49,9 @@ def check_user_items(user_items, *, name: str = "user_items", n_items: int | Non
         raise ValueError(
             f"{name} has {user_items.shape[1]} columns but the model was fitted on {n_items} items"
         )
-    m = sp.csr_matrix(user_items, dtype=np.float32)
+    # always a copy: callers (and fit) may edit the result in place without touching the input
+    m = sp.csr_matrix(user_items, dtype=np.float32, copy=True)
     if not m.has_canonical_format:
-        m = m.copy()
         m.sum_duplicates()
         m.sort_indices()
     if m.nnz and not np.all(np.isfinite(m.data)):

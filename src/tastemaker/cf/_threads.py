@@ -20,9 +20,11 @@ def resolve_threads(num_threads: int) -> int:
 
 @contextmanager
 def thread_limits(num_threads: int):
-    """Run numba kernels on ``num_threads`` threads and cap BLAS to the same, then restore.
+    """Run numba kernels on ``num_threads`` threads with BLAS on one thread, then restore.
 
-    Yields the number of threads in use.
+    BLAS only computes small Gram matrices between kernels here; left multi-threaded, OpenBLAS's
+    idle workers spin on the cores the kernels need and can slow training several-fold.
+    Yields the number of kernel threads.
     """
     import numba
     from threadpoolctl import threadpool_limits
@@ -31,7 +33,7 @@ def thread_limits(num_threads: int):
     previous = numba.get_num_threads()
     numba.set_num_threads(n)
     try:
-        with threadpool_limits(limits=n, user_api="blas"):
+        with threadpool_limits(limits=1, user_api="blas"):
             yield n
     finally:
         numba.set_num_threads(previous)

@@ -31,6 +31,15 @@ def topk_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return np.empty((n_rows, 0), dtype=np.int64), np.empty((n_rows, 0), dtype=np.float32)
     if k < n_cols:
         part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        # argpartition picks an arbitrary subset of the entries tied at the k-th score; keep the
+        # lowest ids among them so the top k is a prefix of the top k+1
+        kth = np.take_along_axis(scores, part, axis=1).min(axis=1, keepdims=True)
+        above = scores > kth
+        equal = scores == kth
+        n_above = above.sum(axis=1, keepdims=True)
+        if np.any(equal.sum(axis=1, keepdims=True) > k - n_above):
+            tied = equal & (np.cumsum(equal, axis=1) <= k - n_above)
+            part = np.nonzero(above | tied)[1].reshape(n_rows, k)
     else:
         part = np.broadcast_to(np.arange(n_cols), (n_rows, n_cols))
     part_scores = np.take_along_axis(scores, part, axis=1)
