@@ -12,6 +12,7 @@ without an id gets ``track:`` + 16 hex digits of the MD5 of ``artist_name \\x1f 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -46,7 +47,9 @@ CHECKS = (
 )
 
 
-def ingest_lastfm1k(store: Store, path, progress: bool = True) -> IngestResult:
+def ingest_lastfm1k(
+    store: Store, path: str | os.PathLike, progress: bool = True
+) -> IngestResult:
     """Ingest a Last.fm-1K style TSV listening log (see the module docstring).
 
     :func:`ingest_events` calls this for ``.tsv`` files and headerless six-field logs.
