@@ -100,6 +100,11 @@ class RecommenderBase(ABC):
         Vocabularies (``user_ids_`` / ``item_ids_``, the external ids of rows and columns) are
         saved with the model when set. Extra JSON-serialisable ``metadata`` is kept in the header.
         """
+        meta, arrays = self._to_state(metadata)
+        write_model_file(path_or_file, meta, arrays)
+
+    def _to_state(self, metadata: dict | None = None) -> tuple[dict, dict]:
+        """The JSON header and the arrays that describe this fitted model."""
         self._check_fitted()
         params = {k: (v if isinstance(v, (int, float, str, bool, type(None))) else None)
                   for k, v in self.get_params().items()}
@@ -107,18 +112,22 @@ class RecommenderBase(ABC):
             "class": type(self).__name__,
             "params": params,
             "scalars": {k: _to_json_scalar(getattr(self, k)) for k in self._fitted_scalars},
-            "metadata": metadata,
+            "metadata": metadata or {},
         }
         arrays = {k: getattr(self, k) for k in self._fitted_arrays}
         for vocab in ("user_ids_", "item_ids_"):
             if getattr(self, vocab, None) is not None:
                 arrays[vocab] = np.asarray(getattr(self, vocab)).astype(str)
-        write_model_file(path_or_file, meta, arrays)
+        return meta, arrays
 
     @classmethod
     def load(cls, path_or_file):
         """Load a model saved by :meth:`save`; ``RecommenderBase.load`` accepts any model class."""
         meta, arrays = read_model_file(path_or_file)
+        return cls._from_state(meta, arrays)
+
+    @classmethod
+    def _from_state(cls, meta: dict, arrays: dict):
         name = meta.get("class")
         target = MODEL_REGISTRY.get(name)
         if target is None:

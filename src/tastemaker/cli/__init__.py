@@ -1,0 +1,39 @@
+"""The ``tastemaker`` command: one group, one module per command.
+
+Errors a person can fix (bad files, unknown ids, missing models) become one line on stderr and
+exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tastemaker.cli._common import cli
+from tastemaker.cli import demo, evaluate, ingest, recommend, train  # noqa: F401  (register commands)
+
+__all__ = ["cli", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    from tastemaker.errors import TastemakerError
+
+    try:
+        cli.main(args=argv, prog_name="tastemaker", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (TastemakerError, FileNotFoundError, ValueError, IndexError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        click.echo(f"error: {message}", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

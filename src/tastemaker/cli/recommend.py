@@ -1,0 +1,55 @@
+"""``tastemaker recommend``, ``similar`` and ``explain``: names, not row numbers."""
+
+from __future__ import annotations
+
+import click
+
+from tastemaker.cli._common import Context, cli, pass_ctx, table
+
+
+def format_because(because) -> str:
+    return ", ".join(f"{name} ({share:.0%})" for _, name, share in because)
+
+
+@cli.command("recommend")
+@click.argument("user")
+@click.option("-n", "--n", "n", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--explain/--no-explain", default=True, show_default=True,
+              help="Show which of the user's artists each recommendation comes from.")
+@pass_ctx
+def recommend_cmd(ctx: Context, user: str, n: int, explain: bool) -> None:
+    """Top-N items USER has never played (USER is the store's user id)."""
+    rec = ctx.recommender()
+    recs = rec.recommend(user, n=n, explain=explain)
+    rows = [[str(i + 1), r.name, f"{r.score:.3f}"] + ([format_because(r.because)] if explain else [])
+            for i, r in enumerate(recs)]
+    headers = ["#", "item", "score"] + (["because you listened to"] if explain else [])
+    click.echo(f"recommendations for user {user} (model {rec.version}):")
+    click.echo(table(rows, headers))
+
+
+@cli.command("similar")
+@click.argument("item")
+@click.option("-n", "--n", "n", type=click.IntRange(1, 1000), default=10, show_default=True)
+@pass_ctx
+def similar_cmd(ctx: Context, item: str, n: int) -> None:
+    """Items most similar to ITEM (an item id or a name)."""
+    rec = ctx.recommender()
+    col = rec.resolve_item(item)
+    rows = [[str(i + 1), name, f"{score:.3f}"] for i, (_, name, score) in enumerate(rec.similar(item, n))]
+    click.echo(f"similar to {rec.name(col)}:")
+    click.echo(table(rows, ["#", "item", "cosine"]))
+
+
+@cli.command("explain")
+@click.argument("user")
+@click.argument("item")
+@click.option("-n", "--n", "n", type=click.IntRange(1, 100), default=10, show_default=True)
+@pass_ctx
+def explain_cmd(ctx: Context, user: str, item: str, n: int) -> None:
+    """Which of USER's items make ITEM score as it does (Hu et al., section 5)."""
+    rec = ctx.recommender()
+    exp = rec.explain(user, item, n)
+    click.echo(f"{exp.name} scores {exp.score:.3f} for user {user}; the items it comes from:")
+    rows = [[name, f"{share:.1%}"] for _, name, share in exp.contributions]
+    click.echo(table(rows, ["listened item", "share of score"]))

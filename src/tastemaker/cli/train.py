@@ -1,0 +1,52 @@
+"""``tastemaker train``: fit a model on the store and save it next to it."""
+
+from __future__ import annotations
+
+import click
+
+from tastemaker.cli._common import Context, cli, pass_ctx
+
+ALGORITHMS = ("als", "sgd", "ease", "itemknn", "popularity")
+
+
+def make_model(algorithm: str, **params):
+    """A model by its command-line name, with the given (non-None) hyper-parameters."""
+    from tastemaker import cf
+
+    params = {k: v for k, v in params.items() if v is not None}
+    if algorithm == "als":
+        return cf.ImplicitALS(random_state=0, **params)
+    if algorithm == "sgd":
+        return cf.SGDMatrixFactorization(random_state=0, **params)
+    if params:
+        raise click.UsageError(f"{algorithm} takes none of the ALS options ({', '.join(params)})")
+    return {"ease": cf.EASE, "itemknn": cf.ItemKNN, "popularity": cf.Popularity}[algorithm]()
+
+
+@cli.command("train")
+@click.option("--algorithm", type=click.Choice(ALGORITHMS), default="als", show_default=True)
+@click.option("--factors", type=click.IntRange(1), help="Latent factors (ALS, SGD).")
+@click.option("--regularization", type=click.FloatRange(0), help="L2 strength (ALS, SGD).")
+@click.option("--alpha", type=click.FloatRange(0), help="Confidence scale (ALS, SGD).")
+@click.option("--epsilon", type=click.FloatRange(0, min_open=True), help="Confidence count scale (ALS, SGD).")
+@click.option("--iterations", type=click.IntRange(1), help="ALS sweeps.")
+@click.option("--threads", "num_threads", type=click.IntRange(0), help="Threads (0: every core).")
+@pass_ctx
+def train_cmd(ctx: Context, algorithm: str, num_threads, iterations, **params) -> None:
+    """Train on every event in the store and save the model (atomically) to --model."""
+    from tastemaker.recommender import train
+
+    if iterations is not None:
+        if algorithm != "als":
+            raise click.UsageError("--iterations is for ALS; SGD has epochs")
+        params["iterations"] = iterations
+    if num_threads is not None:
+        params["num_threads"] = num_threads
+    model = make_model(algorithm, **params)
+    with ctx.store(read_only=True) as store:
+        rec = train(store, model)
+    rec.save(ctx.model_path)
+    meta = rec.metadata
+    click.echo(f"trained {type(rec.model).__name__} on {meta['interactions']:,} interactions "
+               f"({meta['users']:,} users x {meta['items']:,} items) in {meta['train_seconds']:.1f}s")
+    click.echo(f"saved model {rec.version} to {ctx.model_path}")

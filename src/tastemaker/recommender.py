@@ -1,0 +1,221 @@
+"""A trained recommender as people use it: a model plus its vocabularies, names and history.
+
+Models speak row numbers; a :class:`Recommender` speaks the store's ids and names. It is what
+``tastemaker train`` writes (one ``.npz``, no pickle, written atomically) and what the other
+commands load.
+
+>>> from tastemaker.data import Store
+>>> from tastemaker.recommender import train
+>>> with Store("lastfm.duckdb") as store:                       # doctest: +SKIP
+...     rec = train(store)
+>>> rec.recommend("2", n=3, explain=True)[0].because           # doctest: +SKIP
+[('289', 'Britney Spears', 0.31), ...]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+import scipy.sparse as sp
+
+from tastemaker.cf import ImplicitALS
+from tastemaker.cf._base import RecommenderBase
+from tastemaker.cf._io import read_model_file, write_model_file
+from tastemaker.data import Interactions, Store, Vocabulary, load_interactions
+from tastemaker.errors import InputError
+
+__all__ = ["Recommender", "Recommendation", "Explanation", "train"]
+
+_PREFIX = "bundle__"
+
+
+@dataclass
+class Recommendation:
+    """One recommended item, with the listened items that explain it (shares of the score)."""
+
+    item_id: str
+    name: str
+    score: float
+    because: list[tuple[str, str, float]] = field(default_factory=list)
+
+
+@dataclass
+class Explanation:
+    """Why an item scores as it does for a user (Hu et al., section 5)."""
+
+    user_id: str
+    item_id: str
+    name: str
+    score: float
+    contributions: list[tuple[str, str, float]]  # (item id, name, share of the score)
+
+
+class Recommender:
+    """A fitted model with the ids, names and listening history it was trained on.
+
+    Parameters
+    ----------
+    model : RecommenderBase
+        A fitted model whose rows and columns are ``users`` and ``items``.
+    users, items : Vocabulary
+        External ids of the rows and columns.
+    item_names : array of str
+        Display names of the columns.
+    history : csr_matrix
+        The users x items matrix the model was trained on (filters already-played items).
+    metadata : dict
+        ``version``, ``trained_at`` and anything else worth keeping (JSON-serialisable).
+    """
+
+    def __init__(self, model: RecommenderBase, users: Vocabulary, items: Vocabulary, item_names,
+                 history: sp.csr_matrix, metadata: dict | None = None):
+        self.model = model
+        self.users = users
+        self.items = items
+        self.item_names = np.asarray(item_names, dtype=str)
+        self.history = history
+        self.metadata = metadata or {}
+
+    @property
+    def version(self) -> str:
+        """The model version (UTC time of training and a content hash)."""
+        return self.metadata.get("version", "unversioned")
+
+    # --- persistence ---------------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Write everything to one ``.npz`` (atomic: a temporary file renamed into place)."""
+        meta, arrays = self.model._to_state(self.metadata)
+        arrays = dict(arrays)
+        arrays.update({
+            f"{_PREFIX}users": self.users.ids, f"{_PREFIX}items": self.items.ids,
+            f"{_PREFIX}item_names": self.item_names, f"{_PREFIX}indptr": self.history.indptr,
+            f"{_PREFIX}indices": self.history.indices, f"{_PREFIX}data": self.history.data,
+        })
+        write_model_file(path, meta, arrays)
+
+    @classmethod
+    def load(cls, path) -> Recommender:
+        """Load a file written by :meth:`save` (or by ``tastemaker train``)."""
+        import tastemaker.cf  # noqa: F401  (registers the model classes)
+
+        meta, arrays = read_model_file(path)
+        if f"{_PREFIX}users" not in arrays:
+            raise InputError("this model file has no vocabularies; it was saved from a bare model, "
+                             "not by `tastemaker train`", path=path, hint="train it with `tastemaker train`")
+        own = {k[len(_PREFIX):]: arrays.pop(k) for k in list(arrays) if k.startswith(_PREFIX)}
+        model = RecommenderBase._from_state(meta, arrays)
+        users = Vocabulary(own["users"], name="user")
+        items = Vocabulary(own["items"], name="item")
+        history = sp.csr_matrix((own["data"], own["indices"], own["indptr"]), shape=(len(users), len(items)))
+        return cls(model, users, items, own["item_names"], history, meta.get("metadata", {}))
+
+    # --- lookups -------------------------------------------------------------------------------
+    def name(self, row: int) -> str:
+        return str(self.item_names[row])
+
+    def resolve_item(self, text: str) -> int:
+        """The column of an item given by id or by (case-insensitive) name."""
+        if text in self.items:
+            return self.items.index(text)
+        wanted = text.casefold().strip()
+        lowered = np.char.lower(self.item_names)
+        exact = np.flatnonzero(lowered == wanted)
+        if len(exact):
+            return int(exact[0])
+        partial = np.flatnonzero(np.char.find(lowered, wanted) >= 0)
+        if len(partial) == 1:
+            return int(partial[0])
+        if len(partial) > 1:
+            shown = ", ".join(repr(self.name(i)) for i in partial[:5])
+            raise InputError(f"{text!r} matches {len(partial)} items ({shown}, ...)",
+                             hint="give the exact name or the item id")
+        raise InputError(f"unknown item {text!r}", hint="search names with `tastemaker similar` or use an item id")
+
+    def search(self, query: str, n: int = 10) -> list[tuple[str, str]]:
+        """Items whose name contains ``query`` (case-insensitive), most played first."""
+        lowered = np.char.lower(self.item_names)
+        hits = np.flatnonzero(np.char.find(lowered, query.casefold().strip()) >= 0)
+        popularity = np.diff(self.history.tocsc().indptr)
+        hits = hits[np.argsort(-popularity[hits], kind="stable")][:n]
+        return [(str(self.items.ids[i]), self.name(i)) for i in hits]
+
+    def user_row(self, user_id: str) -> tuple[int, sp.csr_matrix]:
+        row = self.users.index(user_id)
+        return row, self.history[row]
+
+    def top_items(self, user_id: str, n: int = 10) -> list[tuple[str, str, float]]:
+        """The user's most played items: (id, name, count)."""
+        _, row = self.user_row(user_id)
+        order = np.argsort(-row.data, kind="stable")[:n]
+        return [(str(self.items.ids[row.indices[j]]), self.name(row.indices[j]), float(row.data[j])) for j in order]
+
+    # --- recommendations -----------------------------------------------------------------------
+    def recommend(self, user_id: str, n: int = 10, explain: bool = False, because: int = 3) -> list[Recommendation]:
+        """Top-``n`` items the user has not played, by id and name, optionally explained."""
+        row, history = self.user_row(user_id)
+        ids, scores = self.model.recommend(row, history, N=n)
+        out = [Recommendation(str(self.items.ids[i]), self.name(i), float(s)) for i, s in zip(ids, scores)]
+        if explain and hasattr(self.model, "explain"):
+            weights = None
+            for rec, item in zip(out, ids):
+                score, contributions, weights = self.model.explain(row, history, int(item), user_weights=weights,
+                                                                   N=because)
+                rec.because = self._shares(score, contributions)
+        return out
+
+    def _shares(self, score: float, contributions) -> list[tuple[str, str, float]]:
+        denom = score if score > 0 else 1.0
+        return [(str(self.items.ids[j]), self.name(j), float(c / denom)) for j, c in contributions]
+
+    def similar(self, item: str, n: int = 10) -> list[tuple[str, str, float]]:
+        """Items most similar to ``item`` (id or name), the item itself left out."""
+        col = self.resolve_item(item)
+        if not hasattr(self.model, "similar_items"):
+            raise InputError(f"a {type(self.model).__name__} model cannot find similar items")
+        ids, scores = self.model.similar_items(col, N=n + 1)
+        keep = ids != col
+        return [(str(self.items.ids[i]), self.name(i), float(s)) for i, s in zip(ids[keep][:n], scores[keep][:n])]
+
+    def explain(self, user_id: str, item: str, n: int = 10) -> Explanation:
+        """The user's listened items that contribute most to ``item``'s score, with their shares."""
+        if not hasattr(self.model, "explain"):
+            raise InputError(f"a {type(self.model).__name__} model cannot explain its scores")
+        row, history = self.user_row(user_id)
+        col = self.resolve_item(item)
+        score, contributions, _ = self.model.explain(row, history, col, N=n)
+        return Explanation(user_id, str(self.items.ids[col]), self.name(col), float(score),
+                           self._shares(score, contributions))
+
+
+def train(store: Store, model: RecommenderBase | None = None, *, show_progress: bool = True,
+          interactions: Interactions | None = None) -> Recommender:
+    """Train ``model`` (default: :class:`~tastemaker.cf.ImplicitALS` with its defaults) on the store.
+
+    Returns a :class:`Recommender` stamped with a version: the UTC time and a hash of the data.
+    """
+    data = interactions if interactions is not None else load_interactions(store)
+    if data.user_items.nnz == 0:
+        raise InputError("the store holds no play, save, playlist_add or skip events to train on",
+                         path=store.location, hint="ingest some first, e.g. `tastemaker ingest hetrec`")
+    model = model if model is not None else ImplicitALS(random_state=0)
+    started = time.time()
+    model.fit(data.user_items, show_progress=show_progress)
+    digest = hashlib.sha256()
+    for arr in (data.user_items.indptr, data.user_items.indices, data.user_items.data):
+        digest.update(np.ascontiguousarray(arr).tobytes())
+    now = datetime.now(timezone.utc)
+    metadata = {
+        "version": f"{now:%Y%m%dT%H%M%SZ}-{digest.hexdigest()[:8]}",
+        "trained_at": now.isoformat(timespec="seconds"),
+        "train_seconds": round(time.time() - started, 3),
+        "model": repr(model),
+        "users": int(data.user_items.shape[0]),
+        "items": int(data.user_items.shape[1]),
+        "interactions": int(data.user_items.nnz),
+        "store": store.location,
+    }
+    return Recommender(model, data.users, data.items, data.item_names, data.user_items, metadata)
