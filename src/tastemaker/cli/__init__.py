@@ -25,8 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130
-    except click.ClickException as exc:
+    except click.UsageError as exc:  # usage line, hint and "Error: ...", exit code 2
         exc.show()
+        return exc.exit_code
+    except click.ClickException as exc:  # no store, no model: the same one line as the errors below
+        click.echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
     except (TastemakerError, FileNotFoundError, ValueError, IndexError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
