@@ -173,7 +173,7 @@ def test_find_hetrec(monkeypatch, hetrec_path, tmp_path):
     monkeypatch.chdir(work)
     assert find_hetrec() is None
     monkeypatch.setenv("TASTEMAKER_HETREC", str(hetrec_path))
-    assert find_hetrec() == hetrec_path
+    assert find_hetrec() == hetrec_path.resolve()
     monkeypatch.delenv("TASTEMAKER_HETREC")
     shared = tmp_path / "shared" / "data" / "hetrec2011-lastfm-2k"  # ../shared/data from work/
     shared.parent.mkdir(parents=True)
