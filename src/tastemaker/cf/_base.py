@@ -10,7 +10,7 @@ import scipy.sparse as sp
 import inspect
 
 from tastemaker.cf._io import read_model_file, write_model_file
-from tastemaker.cf._topk import topk_rows
+from tastemaker.cf._topk import rank
 
 __all__ = ["RecommenderBase", "MatrixFactorizationBase", "check_user_items", "check_random_state",
            "load_model", "MODEL_REGISTRY"]
@@ -225,23 +225,13 @@ class RecommenderBase(ABC):
             raise NotImplementedError(f"{type(self).__name__} cannot recalculate users")
         self._check_userids(userids, recalculate_user)
 
-        scores = np.asarray(self._score_users(userids, user_items, recalculate_user), dtype=np.float32)
-        scores = np.array(scores, dtype=np.float32, copy=True)
+        exclude = None if filter_items is None else self._check_itemids(filter_items, "filter_items id")
+        candidates = None if items is None else self._check_itemids(items, "items id")
+        scores = np.array(self._score_users(userids, user_items, recalculate_user), dtype=np.float32, copy=True)
         if filter_already_liked_items:
             rows, cols = user_items.nonzero()
             scores[rows, cols] = -np.inf
-        if filter_items is not None:
-            scores[:, self._check_itemids(filter_items, "filter_items id")] = -np.inf
-        if items is not None:
-            items = self._check_itemids(items, "items id")
-            ids, vals = topk_rows(scores[:, items], N)
-            ids = np.where(ids >= 0, items[np.maximum(ids, 0)], -1)
-        else:
-            ids, vals = topk_rows(scores, N)
-        if single:
-            keep = ids[0] >= 0
-            return ids[0][keep], vals[0][keep]
-        return ids, vals
+        return rank(scores, N, exclude=exclude, candidates=candidates, single=single)
 
 
 def _to_json_scalar(value):
@@ -285,23 +275,12 @@ class MatrixFactorizationBase(RecommenderBase):
     def _score_users(self, userids, user_items, recalculate_user):
         return self._user_vectors(userids, user_items, recalculate_user) @ self.item_factors_.T
 
-    def _similar(self, factors: np.ndarray, query: np.ndarray, N: int, filter_ids, items, single: bool):
+    def _similar(self, factors: np.ndarray, query: np.ndarray, N: int, exclude, candidates, single: bool):
         norms = np.linalg.norm(factors, axis=1)
         norms[norms == 0] = 1.0
         q = query / np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-12)
         scores = (q @ (factors / norms[:, None]).T).astype(np.float32)
-        if filter_ids is not None:
-            scores[:, np.asarray(filter_ids, dtype=np.int64)] = -np.inf
-        if items is not None:
-            items = np.asarray(items, dtype=np.int64)
-            ids, vals = topk_rows(scores[:, items], N)
-            ids = np.where(ids >= 0, items[np.maximum(ids, 0)], -1)
-        else:
-            ids, vals = topk_rows(scores, N)
-        if single:
-            keep = ids[0] >= 0
-            return ids[0][keep], vals[0][keep]
-        return ids, vals
+        return rank(scores, N, exclude=exclude, candidates=candidates, single=single)
 
     def similar_items(self, itemid, N: int = 10, recalculate_item: bool = False, item_users=None,
                       filter_items=None, items=None):
@@ -332,10 +311,12 @@ class MatrixFactorizationBase(RecommenderBase):
         single = np.isscalar(userid)
         userids = np.atleast_1d(np.asarray(userid, dtype=np.int64)).ravel()
         self._check_userids(userids, False)
-        for arr in (filter_users, users):
+        exclude, candidates = (None if arr is None else np.asarray(arr, dtype=np.int64).ravel()
+                               for arr in (filter_users, users))
+        for arr in (exclude, candidates):
             if arr is not None:
-                self._check_userids(np.asarray(arr, dtype=np.int64).ravel(), False)
-        return self._similar(self.user_factors_, self.user_factors_[userids], N, filter_users, users, single)
+                self._check_userids(arr, False)
+        return self._similar(self.user_factors_, self.user_factors_[userids], N, exclude, candidates, single)
 
     def _fold_in_items(self, item_users: sp.csr_matrix) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} cannot recalculate items")

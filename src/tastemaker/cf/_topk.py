@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["topk_rows"]
+__all__ = ["topk_rows", "rank"]
 
 
 def topk_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -50,3 +50,23 @@ def topk_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     excluded = ~np.isfinite(values) & (values < 0)
     ids[excluded] = -1
     return ids, values
+
+
+def rank(scores: np.ndarray, N: int, *, exclude=None, candidates=None, single: bool = False):
+    """The contract's answer from dense scores: exclusions, a candidate subset, top-``N``.
+
+    ``scores`` (n_rows x n_items, float32) is modified in place. ``exclude`` and ``candidates``
+    are already-checked item ids. One row with ``single`` gives 1-D arrays without padding;
+    otherwise 2-D arrays padded with id -1 (see :func:`topk_rows`).
+    """
+    if exclude is not None:
+        scores[:, exclude] = -np.inf
+    if candidates is not None:
+        ids, vals = topk_rows(scores[:, candidates], N)
+        ids = np.where(ids >= 0, candidates[np.maximum(ids, 0)], -1)
+    else:
+        ids, vals = topk_rows(scores, N)
+    if single:
+        keep = ids[0] >= 0
+        return ids[0][keep], vals[0][keep]
+    return ids, vals

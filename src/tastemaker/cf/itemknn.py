@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from tastemaker.cf._base import RecommenderBase, check_user_items
-from tastemaker.cf._topk import topk_rows
+from tastemaker.cf._topk import rank
 
 __all__ = ["ItemKNN"]
 
@@ -135,18 +135,9 @@ class ItemKNN(RecommenderBase):
         scores = self.similarity_matrix()[itemids].toarray()
         scores[scores == 0] = -np.inf
         scores[np.arange(len(itemids)), itemids] = 1.0
-        if filter_items is not None:
-            scores[:, self._check_itemids(filter_items, "filter_items id")] = -np.inf
-        if items is not None:
-            items = self._check_itemids(items, "items id")
-            ids, vals = topk_rows(scores[:, items], N)
-            ids = np.where(ids >= 0, items[np.maximum(ids, 0)], -1)
-        else:
-            ids, vals = topk_rows(scores, N)
-        if single:
-            keep = ids[0] >= 0
-            return ids[0][keep], vals[0][keep]
-        return ids, vals
+        exclude = None if filter_items is None else self._check_itemids(filter_items, "filter_items id")
+        candidates = None if items is None else self._check_itemids(items, "items id")
+        return rank(scores.astype(np.float32), N, exclude=exclude, candidates=candidates, single=single)
 
 
 def _binarise(m: sp.csr_matrix) -> sp.csr_matrix:
