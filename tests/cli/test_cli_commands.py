@@ -161,3 +161,15 @@ def test_evaluate_writes_a_report(cli, hetrec_store, tmp_path):
     assert f"report: {report}" in result.out
     assert report.is_file() and "| als |" in report.read_text(encoding="utf-8")
     assert not Path("reports").exists()  # --out was honoured, nothing in the working directory
+
+
+def test_model_path_without_npz_suffix(cli, hetrec_store, tmp_path):
+    """Regression: train saved ``--model m`` as m.npz but said "to m", and recommend found no "m"."""
+    db, _ = hetrec_store
+    folder = tmp_path / "models"
+    trained = cli("--db", db, "--model", folder / "m", "train", "--algorithm", "popularity")
+    assert trained.code == 0, trained.err
+    assert f"to {folder / 'm.npz'}" in trained.out
+    assert [p.name for p in folder.iterdir()] == ["m.npz"]
+    result = cli("--model", folder / "m", "recommend", "2", "-n", "2")
+    assert result.code == 0, result.err

@@ -22,7 +22,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         cli.main(args=argv, prog_name="tastemaker", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, EOFError):  # click turns any EOFError into Abort: a truncated file
+            click.echo(f"error: {exc.__cause__}", err=True)
+            return 1
         click.echo("aborted", err=True)
         return 130
     except click.UsageError as exc:  # usage line, hint and "Error: ...", exit code 2

@@ -17,7 +17,9 @@ class Context:
 
     def __init__(self, db: str | None, model: str | None):
         self.db_path = resolve_db_path(db)
-        self.model_path = Path(model).expanduser() if model else default_model_path(self.db_path)
+        path = Path(model).expanduser() if model else default_model_path(self.db_path)
+        # the model file is always an .npz (train appends the suffix), so say and check that name
+        self.model_path = path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
 
     def store(self, read_only: bool = False):
         from tastemaker.data import Store
