@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 
 from tastemaker.errors import TastemakerError
 
@@ -72,6 +73,8 @@ def spark_session(master: str | None = "local[2]", app_name: str = "tastemaker",
         builder = builder.master(master)
         if master.startswith("local"):
             settings.update(LOCAL_CONF)
+            # Python workers (batch scoring) must run this interpreter, with numpy and pyarrow
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     settings.update({(k.replace("_", ".") if "." not in k else k): str(v) for k, v in conf.items()})
     for key, value in settings.items():
         builder = builder.config(key, value)
