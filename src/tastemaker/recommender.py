@@ -175,7 +175,7 @@ class Recommender:
         """Items most similar to ``item`` (id or name), the item itself left out."""
         col = self.resolve_item(item)
         if not hasattr(self.model, "similar_items"):
-            raise InputError(f"a {type(self.model).__name__} model cannot find similar items")
+            raise InputError(f"{type(self.model).__name__} models cannot find similar items")
         ids, scores = self.model.similar_items(col, N=n + 1)
         keep = ids != col
         return [(str(self.items.ids[i]), self.name(i), float(s)) for i, s in zip(ids[keep][:n], scores[keep][:n])]
@@ -183,7 +183,7 @@ class Recommender:
     def explain(self, user_id: str, item: str, n: int = 10) -> Explanation:
         """The user's listened items that contribute most to ``item``'s score, with their shares."""
         if not hasattr(self.model, "explain"):
-            raise InputError(f"a {type(self.model).__name__} model cannot explain its scores")
+            raise InputError(f"{type(self.model).__name__} models cannot explain their scores")
         row, history = self.user_row(user_id)
         col = self.resolve_item(item)
         score, contributions, _ = self.model.explain(row, history, col, N=n)
@@ -218,4 +218,21 @@ def train(store: Store, model: RecommenderBase | None = None, *, show_progress: 
         "interactions": int(data.user_items.nnz),
         "store": store.location,
     }
+    warnings = _check_collapse(model, data.user_items)
+    if warnings:
+        metadata["warnings"] = warnings
     return Recommender(model, data.users, data.items, data.item_names, data.user_items, metadata)
+
+
+def _check_collapse(model: RecommenderBase, user_items: sp.csr_matrix) -> list[str]:
+    """A warning when a factor model's scores all shrank to ~0 (too much regularisation)."""
+    if not hasattr(model, "user_factors_"):
+        return []
+    sample = np.arange(min(200, user_items.shape[0]))
+    peak = float(np.abs(model.user_factors_[sample] @ model.item_factors_.T).max(initial=0.0))
+    if peak >= 1e-3:
+        return []
+    current = getattr(model, "regularization", None)
+    return [f"every score is below {peak:.1e}: regularization {current} shrank the factors to ~0 on this "
+            f"small data set ({user_items.shape[0]:,} users x {user_items.shape[1]:,} items), so the ranking "
+            f"is not meaningful; train again with a smaller --regularization (e.g. 1 or 0.1)"]

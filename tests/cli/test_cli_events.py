@@ -152,3 +152,13 @@ def test_default_regularization_on_a_small_store(cli, events_file, db):
     assert cli("--db", db, "train", "--factors", "4", "--iterations", "5").code == 0
     found = scores(cli("--db", db, "recommend", "alice", "-n", "3", "--no-explain").out)
     assert found[0] > 0.01, found
+
+
+def test_train_warns_when_the_defaults_collapse_on_a_small_store(cli, events_file, db):
+    # regression for the limitation above: at least the user is told, with the fix
+    assert cli("--db", db, "ingest", "events", events_file).code == 0
+    trained = cli("--db", db, "train", "--factors", "4", "--iterations", "5")
+    assert trained.code == 0
+    assert "warning: every score is below" in trained.err and "--regularization" in trained.err
+    quiet = cli("--db", db, "train", "--factors", "4", "--iterations", "5", "--regularization", "1")
+    assert "warning" not in quiet.err

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -58,13 +59,17 @@ def read_model_file(path_or_file) -> tuple[dict, dict[str, np.ndarray]]:
             source = source.with_name(source.name + ".npz")
         if not source.exists():
             raise FileNotFoundError(f"no model file at {source}: train one with `tastemaker train`")
+    if isinstance(source, Path):
+        with open(source, "rb") as fh:
+            if fh.read(4) != b"PK\x03\x04":
+                raise ValueError(f"{source} is not a readable tastemaker model file (not an .npz archive)")
     try:
         with np.load(source, allow_pickle=False) as data:
             if _META_KEY not in data.files:
                 raise ValueError(f"{source} is not a tastemaker model file (no header)")
             meta = json.loads(str(data[_META_KEY]))
             arrays = {k: data[k] for k in data.files if k != _META_KEY}
-    except (OSError, EOFError, ValueError, json.JSONDecodeError) as exc:
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         if isinstance(exc, ValueError) and "tastemaker model" in str(exc):
             raise
         raise ValueError(f"{source} is not a readable tastemaker model file: {exc}") from exc

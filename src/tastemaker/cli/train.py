@@ -7,6 +7,7 @@ import click
 from tastemaker.cli._common import Context, cli, pass_ctx
 
 ALGORITHMS = ("als", "sgd", "ease", "itemknn", "popularity")
+ENGINES = ("local", "spark")
 
 
 def make_model(algorithm: str, **params):
@@ -31,11 +32,26 @@ def make_model(algorithm: str, **params):
 @click.option("--epsilon", type=click.FloatRange(0, min_open=True), help="Confidence count scale (ALS, SGD).")
 @click.option("--iterations", type=click.IntRange(1), help="ALS sweeps.")
 @click.option("--threads", "num_threads", type=click.IntRange(0), help="Threads (0: every core).")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="Train here, or implicit ALS on Spark MLlib (needs the spark extra).")
+@click.option("--master", help="Spark master URL (spark only) [default: local[2], or spark-submit's].")
+@click.option("--events", type=click.Path(file_okay=False),
+              help="Spark only: an events export on shared storage to train on instead of the store.")
 @pass_ctx
-def train_cmd(ctx: Context, algorithm: str, num_threads, iterations, **params) -> None:
+def train_cmd(ctx: Context, algorithm: str, num_threads, iterations, engine: str, master, events, **params) -> None:
     """Train on every event in the store and save the model (atomically) to --model."""
     from tastemaker.recommender import train
 
+    if engine == "spark":
+        if algorithm != "als":
+            raise click.UsageError("--engine spark trains ALS only")
+        if num_threads is not None:
+            raise click.UsageError("--threads is for the local engine; Spark's parallelism comes from --master")
+        rec = _train_spark(ctx, master, events, iterations=iterations, **params)
+        _report(ctx, rec)
+        return
+    if master is not None or events is not None:
+        raise click.UsageError("--master and --events need --engine spark")
     if iterations is not None:
         if algorithm != "als":
             raise click.UsageError("--iterations is for ALS; SGD has epochs")
@@ -45,8 +61,26 @@ def train_cmd(ctx: Context, algorithm: str, num_threads, iterations, **params) -
     model = make_model(algorithm, **params)
     with ctx.store(read_only=True) as store:
         rec = train(store, model)
+    _report(ctx, rec)
+
+
+def _train_spark(ctx: Context, master, events, **params):
+    from tastemaker.spark import SparkALS, default_master, spark_session, train_spark
+
+    trainer = SparkALS(**{k: v for k, v in params.items() if v is not None})
+    spark = spark_session(master or default_master())
+    click.echo(f"training on Spark ({spark.sparkContext.master})", err=True)
+    if events is not None:
+        return train_spark(events, trainer, spark)
+    with ctx.store(read_only=True) as store:
+        return train_spark(store, trainer, spark)
+
+
+def _report(ctx: Context, rec) -> None:
     rec.save(ctx.model_path)
     meta = rec.metadata
     click.echo(f"trained {type(rec.model).__name__} on {meta['interactions']:,} interactions "
                f"({meta['users']:,} users x {meta['items']:,} items) in {meta['train_seconds']:.1f}s")
     click.echo(f"saved model {rec.version} to {ctx.model_path}")
+    for warning in meta.get("warnings", []):
+        click.echo(f"warning: {warning}", err=True)

@@ -43,6 +43,7 @@ header, is read as a Last.fm-1K listening log instead (see ``tastemaker.data._la
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -133,8 +134,12 @@ def detect_format(path: Path) -> tuple[str, str]:
     """``("parquet", "")``, ``("csv", delimiter)`` or ``("lastfm1k", "\\t")`` for ``path``."""
     suffixes = [s.lower() for s in path.suffixes]
     suffix = suffixes[-2] if suffixes[-1:] == [".gz"] and len(suffixes) > 1 else path.suffix.lower()
-    with open_binary(path) as f:
-        first = f.readline(1 << 16)
+    try:
+        with open_binary(path) as f:
+            first = f.readline(1 << 16)
+    except (EOFError, OSError, zlib.error) as exc:  # a truncated or corrupt .gz
+        raise InputError(f"cannot be decompressed ({exc})", path=path,
+                         hint="the gzip file is damaged or cut short; compress the file again") from None
     with open(path, "rb") as f:
         magic = f.read(4)
     if suffix in (".parquet", ".pq"):
