@@ -44,6 +44,9 @@ def write_model_file(path_or_file, meta: dict, arrays: dict[str, np.ndarray]) ->
             np.savez(fh, **payload)
             fh.flush()
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; a model is read by services too
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,17 +1,18 @@
 """The ``tastemaker`` command: one group, one module per command.
 
 Errors a person can fix (bad files, unknown ids, missing models) become one line on stderr and
-exit code 1, never a traceback.
+exit code 1, never a traceback; ``TASTEMAKER_DEBUG=1`` shows the traceback instead.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from tastemaker.cli._common import cli
-from tastemaker.cli import demo, evaluate, ingest, recommend, train  # noqa: F401  (register commands)
+from tastemaker.cli import batch_recommend, demo, evaluate, ingest, recommend, train  # noqa: F401  (register commands)
 
 __all__ = ["cli", "main"]
 
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
     except (TastemakerError, FileNotFoundError, ValueError, IndexError, KeyError) as exc:
+        if os.environ.get("TASTEMAKER_DEBUG"):
+            raise  # the full traceback, for bug reports
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         click.echo(f"error: {message}", err=True)
         return 1
