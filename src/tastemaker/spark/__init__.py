@@ -12,12 +12,13 @@ imported by ``import tastemaker``; pyspark itself is imported only when a sessio
 from tastemaker.spark._als import SparkALS, spark_reg_param
 from tastemaker.spark._batch import batch_recommend
 from tastemaker.spark._export import EventTables, export_events, export_matrix, read_events
-from tastemaker.spark._session import SparkUnavailableError, require_spark, spark_session
+from tastemaker.spark._session import SparkUnavailableError, default_master, require_spark, spark_session
 from tastemaker.spark._train import train_spark
 
 __all__ = [
     "spark_session",
     "require_spark",
+    "default_master",
     "SparkUnavailableError",
     "export_events",
     "export_matrix",

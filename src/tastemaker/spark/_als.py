@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -132,19 +131,19 @@ class SparkALS:
 
                 export_matrix(counts, tmp)
                 # the temporary export is read lazily: everything Spark needs happens inside
-                return self._fit_export(spark, Path(tmp), counts.shape)
-        return self._fit_export(spark, Path(data), shape)
+                return self._fit_export(spark, tmp, counts.shape)
+        return self._fit_export(spark, str(data), shape)
 
-    def _fit_export(self, spark, path: Path, shape) -> ImplicitALS:
+    def _fit_export(self, spark, path: str, shape) -> ImplicitALS:
         from pyspark.ml.recommendation import ALS
         from pyspark.sql import functions as F
 
-        from tastemaker.spark._export import INTERACTIONS, ITEMS, USERS
+        from tastemaker.spark._export import INTERACTIONS, ITEMS, USERS, join
 
         if shape is None:
-            shape = (spark.read.parquet(str(path / USERS)).count(), spark.read.parquet(str(path / ITEMS)).count())
+            shape = (spark.read.parquet(join(path, USERS)).count(), spark.read.parquet(join(path, ITEMS)).count())
         n_users, n_items = int(shape[0]), int(shape[1])
-        events = spark.read.parquet(str(path / INTERACTIONS)).where(F.col("value") != 0)
+        events = spark.read.parquet(join(path, INTERACTIONS)).where(F.col("value") != 0)
         ratings = events.select(
             F.col("user").cast("int"), F.col("item").cast("int"),
             (F.signum("value") * F.log1p(F.abs("value") / float(self.epsilon))).cast("float").alias("rating"))
@@ -181,18 +180,12 @@ class SparkALS:
 
 def _collect_factors(frame, n_rows: int, rank: int) -> np.ndarray:
     """MLlib's (id, features) rows as a dense matrix in row order; rows Spark never saw are 0."""
-    table = frame.toArrow() if hasattr(frame, "toArrow") else frame._collect_as_arrow()
-    out = np.zeros((n_rows, rank), dtype=np.float32)
-    if hasattr(table, "num_rows"):
-        ids = table.column("id").to_numpy()
-        feats = table.column("features").combine_chunks()
-        flat = feats.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
-    else:  # a list of record batches (pyspark 3.5)
-        import pyarrow as pa
+    from tastemaker.spark._export import to_arrow
 
-        tbl = pa.Table.from_batches(table)
-        ids = tbl.column("id").to_numpy()
-        flat = tbl.column("features").combine_chunks().flatten().to_numpy(zero_copy_only=False).astype(np.float32)
+    table = to_arrow(frame)
+    out = np.zeros((n_rows, rank), dtype=np.float32)
+    ids = table.column("id").to_numpy()
+    flat = table.column("features").combine_chunks().flatten().to_numpy(zero_copy_only=False).astype(np.float32)
     if len(ids):
         out[ids] = flat.reshape(len(ids), rank)
     return out

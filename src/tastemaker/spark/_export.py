@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from tastemaker.data import Interactions, Store, Vocabulary, load_interactions
 from tastemaker.errors import InputError
 
-__all__ = ["EventTables", "export_events", "export_matrix", "read_events"]
+__all__ = ["EventTables", "export_events", "export_matrix", "read_events", "join", "to_arrow"]
 
 INTERACTIONS, USERS, ITEMS = "interactions.parquet", "users.parquet", "items.parquet"
 
@@ -46,6 +46,20 @@ def _pyarrow():
 
         raise InputError(f"writing Parquet needs pyarrow; {INSTALL_HINT}") from None
     return pa, pq
+
+
+def join(base, name: str) -> str:
+    """``base/name`` for local paths and URLs alike (``pathlib`` would turn ``hdfs://`` into ``hdfs:/``)."""
+    return f"{str(base).rstrip('/')}/{name}"
+
+
+def to_arrow(frame):
+    """A Spark DataFrame collected to the driver as one pyarrow Table."""
+    if hasattr(frame, "toArrow"):  # pyspark >= 4
+        return frame.toArrow()
+    import pyarrow as pa
+
+    return pa.Table.from_batches(frame._collect_as_arrow(), schema=None)
 
 
 def _write(table, path: Path) -> None:
@@ -97,17 +111,27 @@ def export_events(store: Store, path, interactions: Interactions | None = None) 
     return export_matrix(data.user_items, path, data.users.ids, data.items.ids, data.item_names)
 
 
-def read_events(path) -> EventTables:
-    """Read an export directory back into a CSR matrix and vocabularies (on the driver)."""
+def read_events(path, spark=None) -> EventTables:
+    """Read an export back into a CSR matrix and vocabularies on the driver.
+
+    With ``spark``, the tables are read through Spark, so ``path`` may be any URL the cluster
+    reads (``hdfs://``, ``s3a://``); without, a local (or mounted) directory.
+    """
     _, pq = _pyarrow()
-    path = Path(path)
-    for name in (INTERACTIONS, USERS, ITEMS):
-        if not (path / name).exists():
-            raise InputError(f"no {name} in {path}: not an events export",
-                             hint="write one with `tastemaker.spark.export_events`")
-    users = pq.read_table(path / USERS).sort_by("row")
-    items = pq.read_table(path / ITEMS).sort_by("row")
-    inter = pq.read_table(path / INTERACTIONS)
+    if spark is not None:
+        def read(name):
+            return to_arrow(spark.read.parquet(join(path, name)))
+    else:
+        for name in (INTERACTIONS, USERS, ITEMS):
+            if not (Path(path) / name).exists():
+                raise InputError(f"no {name} in {path}: not an events export",
+                                 hint="write one with `tastemaker.spark.export_events`")
+
+        def read(name):
+            return pq.read_table(Path(path) / name)
+    users = read(USERS).sort_by("row")
+    items = read(ITEMS).sort_by("row")
+    inter = read(INTERACTIONS)
     shape = (users.num_rows, items.num_rows)
     m = sp.csr_matrix((inter["value"].to_numpy().astype(np.float32),
                        (inter["user"].to_numpy(), inter["item"].to_numpy())), shape=shape)

@@ -8,7 +8,7 @@ import sys
 
 from tastemaker.errors import TastemakerError
 
-__all__ = ["SparkUnavailableError", "require_spark", "spark_session"]
+__all__ = ["SparkUnavailableError", "default_master", "require_spark", "spark_session"]
 
 INSTALL_HINT = "install the spark extra: pip install 'tastemaker[spark]'"
 
@@ -39,6 +39,11 @@ def require_spark() -> None:
     if not (java_home and os.path.exists(os.path.join(java_home, "bin", "java"))) and not shutil.which("java"):
         raise SparkUnavailableError("Spark needs a Java runtime (17 or later) and none was found; "
                                     "install one and put `java` on PATH or set JAVA_HOME")
+
+
+def default_master() -> str | None:
+    """None under ``spark-submit`` (keep its ``--master``), else ``local[2]``."""
+    return None if "PYSPARK_GATEWAY_PORT" in os.environ else "local[2]"
 
 
 def spark_session(master: str | None = "local[2]", app_name: str = "tastemaker", **conf):

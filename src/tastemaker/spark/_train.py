@@ -57,7 +57,7 @@ def train_spark(source, model: SparkALS, spark, *, events_path=None) -> Recommen
                 tmp.cleanup()
         history, users, items, names, origin = data.user_items, data.users, data.items, data.item_names, source.location
     else:
-        tables = read_events(source)
+        tables = read_events(source, spark)
         fitted = model.fit(source, spark, shape=tables.user_items.shape)
         history, users, items, names, origin = (tables.user_items, tables.users, tables.items,
                                                 tables.item_names, str(source))
