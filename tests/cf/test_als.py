@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tastemaker.cf import ImplicitALS, confidence
-from tastemaker.cf._als_kernels import cg_half_step, cholesky_half_step
+from tastemaker.cf._als_kernels import cg_solve, cholesky_half_step
 
 
 @pytest.fixture
@@ -48,9 +48,29 @@ def test_half_step_matches_dense_numpy_solve(rng, solver):
         cholesky_half_step(C.indptr, C.indices, C.data, X, Y, YtY, reg, 4)
     else:  # CG with as many steps as dimensions is exact in exact arithmetic
         for _ in range(3):
-            cg_half_step(C.indptr, C.indices, C.data, X, Y, YtY, reg, f, 4)
+            cg_solve(C, X, Y, YtY, reg, f, 4)
     want = _dense_solution(C, Y.astype(np.float64), 0.5)
     np.testing.assert_allclose(X, want, rtol=2e-3, atol=2e-3)
+
+
+def test_short_rows_are_solved_exactly_in_one_cg_sweep(rng):
+    # rows of 1 to 3 non-zeros (with skips among them) take the Woodbury path: exact at once
+    n_users, n_items, f = 60, 40, 7
+    rows, cols, vals = [], [], []
+    for u in range(n_users):
+        for i in rng.choice(n_items, size=1 + u % 3, replace=False):
+            rows.append(u)
+            cols.append(i)
+            vals.append(float(rng.integers(1, 40)) * (-1 if rng.random() < 0.25 else 1))
+    counts = sp.csr_matrix((np.array(vals, np.float32), (rows, cols)), shape=(n_users, n_items))
+    C = counts.copy()
+    C.data = confidence(C.data, alpha=2.0, epsilon=1.0)
+    Y = rng.standard_normal((n_items, f)).astype(np.float32)
+    X = rng.standard_normal((n_users, f)).astype(np.float32)  # a warm start the exact solve ignores
+    YtY = (Y.T @ Y).astype(np.float32)
+    reg = np.full(n_users, 0.7, np.float32)
+    cg_solve(C, X, Y, YtY, reg, 1, 4)  # one CG step could not get there
+    np.testing.assert_allclose(X, _dense_solution(C, Y.astype(np.float64), 0.7), rtol=2e-3, atol=2e-3)
 
 
 def test_negative_entries_are_preference_zero_with_confidence(rng):

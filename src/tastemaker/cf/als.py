@@ -42,8 +42,10 @@ class ImplicitALS(MatrixFactorizationBase):
     iterations : int
         ALS sweeps (users, then items).
     solver : {"cg", "cholesky"}
-        Conjugate gradient warm-started from the previous sweep (fast, the default) or the exact
-        Cholesky solve of every row's normal equations.
+        Conjugate gradient warm-started from the previous sweep (fast, the default; rows with at
+        most three interactions, most artists in long-tailed data, are solved exactly through the
+        Woodbury identity, which is cheaper there than CG) or the exact Cholesky solve of every
+        row's normal equations.
     cg_steps : int
         Conjugate-gradient steps per row and sweep.
     reg_exponent : float
@@ -180,11 +182,11 @@ class ImplicitALS(MatrixFactorizationBase):
         return self
 
     def _half_step(self, C: sp.csr_matrix, X: np.ndarray, Y: np.ndarray, reg: np.ndarray, n_chunks: int) -> None:
-        from tastemaker.cf._als_kernels import cg_half_step, cholesky_half_step
+        from tastemaker.cf._als_kernels import cg_solve, cholesky_half_step
 
         YtY = (Y.T @ Y).astype(np.float32)
         if self.solver == "cg":
-            cg_half_step(C.indptr, C.indices, C.data, X, Y, YtY, reg, int(self.cg_steps), n_chunks)
+            cg_solve(C, X, Y, YtY, reg, int(self.cg_steps), n_chunks)
         else:
             cholesky_half_step(C.indptr, C.indices, C.data, X, Y, YtY, reg, n_chunks)
 
