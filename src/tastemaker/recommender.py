@@ -28,7 +28,7 @@ from tastemaker.cf._io import read_model_file, write_model_file
 from tastemaker.data import Interactions, Store, Vocabulary, load_interactions
 from tastemaker.errors import InputError
 
-__all__ = ["Recommender", "Recommendation", "Explanation", "train"]
+__all__ = ["Recommender", "Recommendation", "Explanation", "train", "training_metadata"]
 
 _PREFIX = "bundle__"
 
@@ -204,8 +204,17 @@ def train(store: Store, model: RecommenderBase | None = None, *, show_progress: 
     model = model if model is not None else ImplicitALS(random_state=0)
     started = time.time()
     model.fit(data.user_items, show_progress=show_progress)
+    metadata = training_metadata(model, data.user_items, started, store.location)
+    return Recommender(model, data.users, data.items, data.item_names, data.user_items, metadata)
+
+
+def training_metadata(model: RecommenderBase, history: sp.csr_matrix, started: float, origin: str,
+                      **extra) -> dict:
+    """What every trained :class:`Recommender` carries: a version (UTC time and a hash of the
+    training data), when and how long, the model, the sizes, where the data came from, and a
+    warning if the factors collapsed."""
     digest = hashlib.sha256()
-    for arr in (data.user_items.indptr, data.user_items.indices, data.user_items.data):
+    for arr in (history.indptr, history.indices, history.data):
         digest.update(np.ascontiguousarray(arr).tobytes())
     now = datetime.now(timezone.utc)
     metadata = {
@@ -213,15 +222,16 @@ def train(store: Store, model: RecommenderBase | None = None, *, show_progress: 
         "trained_at": now.isoformat(timespec="seconds"),
         "train_seconds": round(time.time() - started, 3),
         "model": repr(model),
-        "users": int(data.user_items.shape[0]),
-        "items": int(data.user_items.shape[1]),
-        "interactions": int(data.user_items.nnz),
-        "store": store.location,
+        **extra,
+        "users": int(history.shape[0]),
+        "items": int(history.shape[1]),
+        "interactions": int(history.nnz),
+        "store": origin,
     }
-    warnings = _check_collapse(model, data.user_items)
+    warnings = _check_collapse(model, history)
     if warnings:
         metadata["warnings"] = warnings
-    return Recommender(model, data.users, data.items, data.item_names, data.user_items, metadata)
+    return metadata
 
 
 def _check_collapse(model: RecommenderBase, user_items: sp.csr_matrix) -> list[str]:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 
 from tastemaker.data import Store, load_interactions
 from tastemaker.errors import InputError
-from tastemaker.recommender import Recommender
+from tastemaker.recommender import Recommender, training_metadata
 from tastemaker.spark._als import SparkALS
 from tastemaker.spark._export import export_events, read_events
 
@@ -61,20 +58,6 @@ def train_spark(source, model: SparkALS, spark, *, events_path=None) -> Recommen
         fitted = model.fit(source, spark, shape=tables.user_items.shape)
         history, users, items, names, origin = (tables.user_items, tables.users, tables.items,
                                                 tables.item_names, str(source))
-    digest = hashlib.sha256()
-    for arr in (history.indptr, history.indices, history.data):
-        digest.update(np.ascontiguousarray(arr).tobytes())
-    now = datetime.now(timezone.utc)
-    metadata = {
-        "version": f"{now:%Y%m%dT%H%M%SZ}-{digest.hexdigest()[:8]}",
-        "trained_at": now.isoformat(timespec="seconds"),
-        "train_seconds": round(time.time() - started, 3),
-        "model": repr(fitted),
-        "engine": "spark",
-        "spark_master": spark.sparkContext.master,
-        "users": int(history.shape[0]),
-        "items": int(history.shape[1]),
-        "interactions": int(history.nnz),
-        "store": origin,
-    }
+    metadata = training_metadata(fitted, history, started, origin, engine="spark",
+                                 spark_master=spark.sparkContext.master)
     return Recommender(fitted, users, items, names, history, metadata)
