@@ -235,41 +235,34 @@ class ImplicitALS(MatrixFactorizationBase):
         Ids at or beyond ``n_users_`` grow the model; this is how a listener's first plays
         create them (real-time updates).
         """
-        self._check_fitted()
-        userids = np.atleast_1d(np.asarray(userids, dtype=np.int64))
-        user_items = check_user_items(user_items, n_items=self.n_items_)
-        if user_items.shape[0] != len(userids):
-            raise ValueError(f"user_items has {user_items.shape[0]} rows for {len(userids)} user ids")
-        if userids.size and userids.min() < 0:
-            raise IndexError(f"user id {int(userids.min())} is negative")
-        factors = self._fold_in_users(user_items)
-        needed = int(userids.max()) + 1 if userids.size else 0
-        if needed > self.n_users_:
-            grown = np.zeros((needed, self.user_factors_.shape[1]), dtype=np.float32)
-            grown[: self.n_users_] = self.user_factors_
-            self.user_factors_ = grown
-            self.n_users_ = needed
-        self.user_factors_[userids] = factors
-        self._XtX = None
+        self._partial_fit("user", userids, user_items)
 
     def partial_fit_items(self, itemids, item_users) -> None:
         """Recompute (or add) the factors of ``itemids`` from their items x users rows."""
+        self._partial_fit("item", itemids, item_users)
+
+    def _partial_fit(self, side: str, ids, rows) -> None:
+        """Fold ``rows`` in on one side (``"user"`` or ``"item"``), growing it for new ids."""
         self._check_fitted()
-        itemids = np.atleast_1d(np.asarray(itemids, dtype=np.int64))
-        item_users = check_user_items(item_users, name="item_users", n_items=self.n_users_)
-        if item_users.shape[0] != len(itemids):
-            raise ValueError(f"item_users has {item_users.shape[0]} rows for {len(itemids)} item ids")
-        if itemids.size and itemids.min() < 0:
-            raise IndexError(f"item id {int(itemids.min())} is negative")
-        factors = self._fold_in_items(item_users)
-        needed = int(itemids.max()) + 1 if itemids.size else 0
-        if needed > self.n_items_:
-            grown = np.zeros((needed, self.item_factors_.shape[1]), dtype=np.float32)
-            grown[: self.n_items_] = self.item_factors_
-            self.item_factors_ = grown
-            self.n_items_ = needed
-        self.item_factors_[itemids] = factors
-        self._YtY = None
+        other = "item" if side == "user" else "user"
+        name = f"{side}_{other}s"
+        ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
+        rows = check_user_items(rows, name=name, n_items=getattr(self, f"n_{other}s_"))
+        if rows.shape[0] != len(ids):
+            raise ValueError(f"{name} has {rows.shape[0]} rows for {len(ids)} {side} ids")
+        if ids.size and ids.min() < 0:
+            raise IndexError(f"{side} id {int(ids.min())} is negative")
+        factors = self._fold_in_users(rows) if side == "user" else self._fold_in_items(rows)
+        attr, count = f"{side}_factors_", f"n_{side}s_"
+        needed = int(ids.max()) + 1 if ids.size else 0
+        if needed > getattr(self, count):
+            grown = np.zeros((needed, factors.shape[1]), dtype=np.float32)
+            grown[: getattr(self, count)] = getattr(self, attr)
+            setattr(self, attr, grown)
+            setattr(self, count, needed)
+        getattr(self, attr)[ids] = factors
+        # the Gram matrix of the side that changed is stale
+        self._reset_cache()
 
     # --- explanations --------------------------------------------------------------------------
     def explain(self, userid, user_items, itemid, user_weights=None, N: int = 10):

@@ -7,12 +7,12 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from tastemaker.cf._base import RecommenderBase, check_user_items
-from tastemaker.cf.itemknn import _binarise
+from tastemaker.cf._history import StoredHistoryMixin, binarise
 
 __all__ = ["EASE"]
 
 
-class EASE(RecommenderBase):
+class EASE(StoredHistoryMixin, RecommenderBase):
     """Item-item weights ``B`` with a zero diagonal, solved in closed form on binarised plays.
 
     ``B`` minimises ``|X - X B|^2 + regularization * |B|^2`` subject to ``diag(B) = 0``, where ``X``
@@ -77,7 +77,7 @@ class EASE(RecommenderBase):
         """
         if not self.regularization > 0:
             raise ValueError(f"regularization must be > 0, got {self.regularization}")
-        plays = _binarise(check_user_items(user_items))
+        plays = binarise(check_user_items(user_items))
         n_users, n_items = plays.shape
         active = np.flatnonzero(np.bincount(plays.indices, minlength=n_items))
         x = plays[:, active]
@@ -106,18 +106,12 @@ class EASE(RecommenderBase):
         self.weights_ = weights.astype(np.float32)
         self.item_scale_ = (1.0 / diag).astype(np.float32)
         self.active_items_ = active.astype(np.int64)
-        self.history_indptr_ = plays.indptr.astype(np.int64)
-        self.history_indices_ = plays.indices.astype(np.int32)
+        self._store_history(plays)
         self.n_users_, self.n_items_ = n_users, n_items
         return self
 
-    def _history(self) -> sp.csr_matrix:
-        data = np.ones(len(self.history_indices_), dtype=np.float32)
-        return sp.csr_matrix((data, self.history_indices_, self.history_indptr_),
-                             shape=(self.n_users_, self.n_items_))
-
     def _score_users(self, userids, user_items, recalculate_user):
-        rows = _binarise(user_items) if recalculate_user else self._history()[userids]
+        rows = self._history_rows(userids, user_items, recalculate_user)
         h = rows[:, self.active_items_]
         if self.form_ == "gram":
             active_scores = np.asarray(h @ self.weights_)

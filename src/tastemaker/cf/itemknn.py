@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from tastemaker.cf._base import RecommenderBase, check_user_items
+from tastemaker.cf._history import StoredHistoryMixin, binarise
 from tastemaker.cf._topk import rank
 
 __all__ = ["ItemKNN"]
@@ -15,7 +16,7 @@ __all__ = ["ItemKNN"]
 _BLOCK_ENTRIES = 1 << 24
 
 
-class ItemKNN(RecommenderBase):
+class ItemKNN(StoredHistoryMixin, RecommenderBase):
     """Cosine item-item k-nearest-neighbours on binarised plays (Deshpande & Karypis 2004).
 
     The similarity of items ``i`` and ``j`` is ``|U_i & U_j| / (sqrt(|U_i| |U_j|) + shrinkage)``,
@@ -77,7 +78,7 @@ class ItemKNN(RecommenderBase):
             raise ValueError(f"k must be >= 1, got {self.k}")
         if self.shrinkage < 0:
             raise ValueError(f"shrinkage must be >= 0, got {self.shrinkage}")
-        plays = _binarise(check_user_items(user_items))
+        plays = binarise(check_user_items(user_items))
         n_items = plays.shape[1]
         item_users = plays.T.tocsr()
         norms = np.sqrt(np.diff(item_users.indptr)).astype(np.float64)
@@ -103,8 +104,7 @@ class ItemKNN(RecommenderBase):
         self.similarity_indptr_ = similarity.indptr.astype(np.int64)
         self.similarity_indices_ = similarity.indices.astype(np.int32)
         self.similarity_data_ = similarity.data
-        self.history_indptr_ = plays.indptr.astype(np.int64)
-        self.history_indices_ = plays.indices.astype(np.int32)
+        self._store_history(plays)
         self.n_users_, self.n_items_ = plays.shape
         return self
 
@@ -114,13 +114,8 @@ class ItemKNN(RecommenderBase):
         return sp.csr_matrix((self.similarity_data_, self.similarity_indices_, self.similarity_indptr_),
                              shape=(self.n_items_, self.n_items_))
 
-    def _history(self) -> sp.csr_matrix:
-        data = np.ones(len(self.history_indices_), dtype=np.float32)
-        return sp.csr_matrix((data, self.history_indices_, self.history_indptr_),
-                             shape=(self.n_users_, self.n_items_))
-
     def _score_users(self, userids, user_items, recalculate_user):
-        rows = _binarise(user_items) if recalculate_user else self._history()[userids]
+        rows = self._history_rows(userids, user_items, recalculate_user)
         return (rows @ self.similarity_matrix()).toarray().astype(np.float32, copy=False)
 
     def similar_items(self, itemid, N: int = 10, filter_items=None, items=None):
@@ -138,15 +133,6 @@ class ItemKNN(RecommenderBase):
         exclude = None if filter_items is None else self._check_itemids(filter_items, "filter_items id")
         candidates = None if items is None else self._check_itemids(items, "items id")
         return rank(scores.astype(np.float32), N, exclude=exclude, candidates=candidates, single=single)
-
-
-def _binarise(m: sp.csr_matrix) -> sp.csr_matrix:
-    """1 for every positive entry; skips and explicit zeros dropped. Never touches ``m``'s arrays."""
-    keep = m.data > 0
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep]
-    indptr = np.zeros(m.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=m.shape[0]), out=indptr[1:])
-    return sp.csr_matrix((np.ones(rows.size, dtype=np.float32), m.indices[keep], indptr), shape=m.shape)
 
 
 def _blocks(plays: sp.csr_matrix, item_users: sp.csr_matrix):

@@ -6,10 +6,10 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from tastemaker.cf._base import check_user_items
+from tastemaker.cf._history import binarise
 from tastemaker.evaluation._metrics import (
     ACCURACY_METRICS, accuracy_metrics, catalogue_coverage, mean_pairwise_dissimilarity, mean_self_information,
     relevance, self_information, unit_vectors,
@@ -61,7 +61,7 @@ def evaluate(model, train, test, ks=(5, 10, 20), batch_size: int = 1000,
         raise ValueError(f"the model knows {n_items} items but train has {train.shape[1]} columns: fit it on train")
     rows = np.repeat(np.arange(test.shape[0]), np.diff(test.indptr))
     users = np.unique(rows[test.data > 0])
-    unit, nonzero = unit_vectors(_binary(train).T.tocsr())
+    unit, nonzero = unit_vectors(binarise(train).T.tocsr())
     info = self_information(train)
     per_user: dict[str, list[np.ndarray]] = {}
     lists = []
@@ -180,13 +180,6 @@ def _check_ks(ks) -> tuple[int, ...]:
     if not ks or ks[0] < 1:
         raise ValueError(f"ks must be positive cut-offs, got {ks}")
     return ks
-
-
-def _binary(m: sp.csr_matrix) -> sp.csr_matrix:
-    """1 for every positive entry (a new matrix; ``m`` is left alone)."""
-    keep = m.data > 0
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep]
-    return sp.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, m.indices[keep])), shape=m.shape)
 
 
 def _fmt(value) -> str:
