@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test bench clean
+.PHONY: install browser demo test bench clean
 
 # (re)install when the project's dependencies change
 $(VENV)/.installed: pyproject.toml
@@ -17,7 +17,13 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/tastemaker demo
 
-test: install
+# the web app's end-to-end tests drive Debian's Chromium (Playwright never downloads its own)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
 	$(BIN)/python -m pytest
 
 bench: install
