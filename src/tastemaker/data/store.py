@@ -1,4 +1,5 @@
-"""The event store: one DuckDB file holding users, items, events, tags, texts and friendships.
+"""The event store: one DuckDB file holding users, items, events, tags, texts, friendships and
+audio content (tabular features, spectrogram index).
 
 Every ingest writes here and every model reads from here. The schema is fixed (other parts of
 tastemaker query these tables by name) and versioned in ``meta.schema_version``. All times are
@@ -65,6 +66,23 @@ _SCHEMA = {
     "friendships": """
         user_id VARCHAR NOT NULL,
         friend_id VARCHAR NOT NULL""",
+    "audio_features": """
+        item_id VARCHAR PRIMARY KEY,    -- tabular audio features (Spotify API style), per item
+        name VARCHAR,                   -- the name it was matched by, as in the source file
+        acousticness DOUBLE, danceability DOUBLE, duration_ms DOUBLE, energy DOUBLE,
+        instrumentalness DOUBLE, liveness DOUBLE, loudness DOUBLE, speechiness DOUBLE,
+        tempo DOUBLE, valence DOUBLE, popularity DOUBLE, "key" DOUBLE, mode DOUBLE,
+        n_tracks DOUBLE,
+        source VARCHAR                  -- ingests.source_id of the file""",
+    "audio_clips": """
+        item_id VARCHAR PRIMARY KEY,    -- one log-mel excerpt per item (tastemaker.content)
+        path VARCHAR NOT NULL,          -- the audio file it came from
+        sha256 VARCHAR NOT NULL,        -- of the audio file's bytes
+        file VARCHAR NOT NULL,          -- the spectrogram .npy, relative to the store's folder
+        frames INTEGER NOT NULL,
+        offset_s DOUBLE,                -- where the excerpt starts in the track
+        duration_s DOUBLE,              -- the whole track
+        ingested_at TIMESTAMP""",
     "ingests": """
         source_id VARCHAR PRIMARY KEY,  -- sha256 of the file bytes (a folder: of its files)
         kind VARCHAR,
