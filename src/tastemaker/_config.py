@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["default_db_path", "data_dir", "cache_dir", "default_model_path", "resolve_db_path"]
+__all__ = ["default_db_path", "data_dir", "cache_dir", "default_model_path", "resolve_db_path", "lock_timeout"]
 
 APP_NAME = "tastemaker"
 
@@ -49,3 +49,12 @@ def resolve_db_path(db: str | os.PathLike | None) -> Path:
 def default_model_path(db_path: str | os.PathLike) -> Path:
     """Models live next to the store they were trained from: ``<store dir>/models/als.npz``."""
     return Path(db_path).expanduser().parent / "models" / "als.npz"
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for a store another process holds (``TASTEMAKER_LOCK_TIMEOUT``, default 10)."""
+    value = os.environ.get("TASTEMAKER_LOCK_TIMEOUT", "")
+    try:
+        return max(0.0, float(value)) if value.strip() else 10.0
+    except ValueError:
+        return 10.0

@@ -59,8 +59,13 @@ def train_cmd(ctx: Context, algorithm: str, num_threads, iterations, engine: str
     if num_threads is not None:
         params["num_threads"] = num_threads
     model = make_model(algorithm, **params)
+    from tastemaker.data import load_interactions
+
+    # hold the store (a shared lock) only while reading it: a running `tastemaker serve` can
+    # write live events while the model trains
     with ctx.store(read_only=True) as store:
-        rec = train(store, model)
+        data = load_interactions(store)
+    rec = train(store, model, interactions=data)
     _report(ctx, rec)
 
 

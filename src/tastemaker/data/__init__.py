@@ -19,11 +19,12 @@ from tastemaker.data._lastfm1k import ingest_lastfm1k
 from tastemaker.data.download import HETREC_URL, download_hetrec, find_hetrec
 from tastemaker.data.interactions import Interactions, load_interactions
 from tastemaker.data.queries import item_names_for, item_tags, user_friends
-from tastemaker.data.store import SCHEMA_VERSION, TABLES, Store
+from tastemaker.data.store import SCHEMA_VERSION, TABLES, Store, StoreLockedError
 from tastemaker.data.vocab import UnknownIdError, Vocabulary
 
 __all__ = [
     "Store",
+    "StoreLockedError",
     "SCHEMA_VERSION",
     "TABLES",
     "IngestResult",

@@ -19,6 +19,7 @@ model's job.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +81,7 @@ def load_interactions(
     save_weight: float = 5.0,
     playlist_weight: float = 3.0,
     min_count: float = 0,
+    user_ids: Sequence[str] | None = None,
 ) -> Interactions:
     """Aggregate the store's events into an :class:`Interactions` matrix.
 
@@ -93,6 +95,9 @@ def load_interactions(
         How many plays one ``save`` / ``playlist_add`` is worth (>= 0).
     min_count : float, default 0
         Leave out pairs whose positive evidence ``p`` is below this (skip-only pairs stay).
+    user_ids : sequence of str, optional
+        Only these users' events (the server refolds one listener's history this way); their
+        columns are then only the items they touched.
 
     Returns
     -------
@@ -119,6 +124,10 @@ def load_interactions(
               "min_count": float(min_count)}  # fmt: skip
     if item_kind:
         params["kind"] = item_kind
+    user_filter = ""
+    if user_ids is not None:
+        params["users"] = [str(u) for u in user_ids]
+        user_filter = "WHERE list_contains($users, e.user_id)"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _tm_pairs AS
         WITH agg AS (
@@ -128,7 +137,7 @@ def load_interactions(
                 coalesce(sum(e.count) FILTER (WHERE e.event = 'save'), 0) AS saves,
                 coalesce(sum(e.count) FILTER (WHERE e.event = 'playlist_add'), 0) AS adds,
                 coalesce(max(epoch(e.ts)), 0) AS last_ts
-            FROM events e {kind_join}
+            FROM events e {kind_join} {user_filter}
             GROUP BY e.user_id, e.item_id
         ), scored AS (
             SELECT *, plays + $save * saves + $playlist * adds AS p FROM agg

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from tastemaker._config import resolve_db_path
+from tastemaker._config import lock_timeout, resolve_db_path
 from tastemaker.errors import TastemakerError
 
-__all__ = ["Store", "SCHEMA_VERSION", "TABLES"]
+__all__ = ["Store", "StoreLockedError", "SCHEMA_VERSION", "TABLES"]
 
 SCHEMA_VERSION = "1"
 
@@ -99,6 +101,10 @@ TABLES = (
 _MEMORY = ":memory:"
 
 
+class StoreLockedError(TastemakerError):
+    """Another process held the store's file for longer than ``TASTEMAKER_LOCK_TIMEOUT``."""
+
+
 class Store:
     """A tastemaker event store: one DuckDB file.
 
@@ -166,11 +172,7 @@ class Store:
                 )
             if not existed:
                 Path(location).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(location, read_only=self.read_only)
-        except duckdb.Error as exc:
-            first = str(exc).splitlines()[0]
-            raise TastemakerError(f"cannot open the store {location}: {first}") from exc
+        con = self._connect_waiting(location)
         try:
             con.execute("SET TimeZone = 'UTC'")
             if not self.read_only:
@@ -182,6 +184,29 @@ class Store:
         self._con = con
         self._created = location != _MEMORY and not existed
         return self
+
+    def _connect_waiting(self, location: str) -> duckdb.DuckDBPyConnection:
+        """Connect, waiting up to ``TASTEMAKER_LOCK_TIMEOUT`` seconds while another process holds
+        the file (DuckDB allows one writing process, or several reading ones, per file)."""
+        deadline = time.monotonic() + lock_timeout()
+        delay = 0.01
+        while True:
+            try:
+                return duckdb.connect(location, read_only=self.read_only)
+            except duckdb.Error as exc:
+                first = str(exc).splitlines()[0]
+                if "lock" not in first.lower():
+                    raise TastemakerError(f"cannot open the store {location}: {first}") from exc
+                if time.monotonic() >= deadline:
+                    holder = re.search(r"\(PID (\d+)\)", first)
+                    who = f"process {holder.group(1)}" if holder else "another process"
+                    raise StoreLockedError(
+                        f"the store {location} is in use by {who} (a `tastemaker serve` writing events, "
+                        f"an ingest or a training run); waited {lock_timeout():g}s; try again when it "
+                        f"finishes, or raise TASTEMAKER_LOCK_TIMEOUT"
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
 
     @staticmethod
     def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
