@@ -79,6 +79,8 @@ class Recommender:
         self.item_names = np.asarray(item_names, dtype=str)
         self.history = history
         self.metadata = metadata or {}
+        #: the ANN/exact indexes to serve from (:mod:`tastemaker.retrieval`); None: the model scores
+        self.index = None
 
     @property
     def version(self) -> str:
@@ -166,6 +168,100 @@ class Recommender:
                                                                    N=because)
                 rec.because = self._shares(score, contributions)
         return out
+
+    def recommend_for(self, vector, exclude_cols=None, n: int = 10, explain: bool = False,
+                      history_row=None, *, because: int = 3, exact: bool = False) -> list[Recommendation]:
+        """Top-``n`` items for a user vector that need not be in the model (e.g. folded in live).
+
+        Parameters
+        ----------
+        vector : array of float (f,)
+            The user's factors, e.g. ``model.recalculate_user(0, history_row)``.
+        exclude_cols : iterable of int, optional
+            Item columns never to return (played, skipped, blocked).
+        n : int
+            How many items; fewer only when fewer items are left.
+        explain : bool
+            Attach the user's items that explain each score (needs ``history_row``).
+        history_row : csr_matrix (1 x n_items), optional
+            The user's counts; every item in it is left out too, and it drives the explanations.
+        because : int
+            Explaining items per recommendation.
+        exact : bool
+            Search every item exactly even when an approximate index is loaded.
+        """
+        retrieval = self._retrieval(exact)
+        cols = [] if exclude_cols is None else list(exclude_cols)
+        if history_row is not None:
+            history_row = self._check_history_row(history_row)
+            cols.extend(history_row.indices.tolist())
+        ids, scores = retrieval.recommend.search(np.asarray(vector, dtype=np.float32), n,
+                                                 exclude=[np.asarray(cols, dtype=np.int64)])
+        out = [Recommendation(str(self.items.ids[i]), self.name(i), float(s)) for i, s in zip(ids, scores)]
+        if explain:
+            if history_row is None:
+                raise InputError("explanations need the user's history_row (1 x items counts)")
+            weights = None
+            for rec, item in zip(out, ids):
+                score, contributions, weights = self.model.explain(0, history_row, int(item), user_weights=weights,
+                                                                   N=because)
+                rec.because = self._shares(score, contributions)
+        return out
+
+    def recommend_batch(self, n: int = 10, user_rows=None, exclude=None, *, exact: bool = False,
+                        num_threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``n`` unplayed items for many users at once (every user by default).
+
+        Parameters
+        ----------
+        n : int
+            Items per user.
+        user_rows : array of int, optional
+            Model rows of the users (``self.users.index(id)``); default every user.
+        exclude : array of int, optional
+            Item columns left out for everyone (each user's own history always is).
+        exact : bool
+            Search every item exactly even when an approximate index is loaded.
+        num_threads : int
+            Threads (0: every core the process may use).
+
+        Returns
+        -------
+        item_cols : ndarray of int64 (n_users x n)
+            Item columns, best first, padded with -1 when a user has fewer than ``n`` left.
+        scores : ndarray of float32 (n_users x n)
+            Their scores (padding: -inf).
+        """
+        rows = np.arange(len(self.users)) if user_rows is None else np.asarray(user_rows, dtype=np.int64).ravel()
+        if rows.size and (rows.min() < 0 or rows.max() >= self.history.shape[0]):
+            bad = rows[(rows < 0) | (rows >= self.history.shape[0])][0]
+            raise InputError(f"user row {int(bad)} is outside 0..{self.history.shape[0] - 1}")
+        if not hasattr(self.model, "user_factors_"):
+            return self.model.recommend(rows, self.history[rows], N=n, filter_items=exclude)
+        retrieval = self._retrieval(exact)
+        return retrieval.recommend.search(self.model.user_factors_[rows], n, exclude=self.history[rows],
+                                          filter_items=exclude, num_threads=num_threads)
+
+    def _retrieval(self, exact: bool = False):
+        """The loaded index, or (``exact``, or none loaded) exact search over the item factors."""
+        if not hasattr(self.model, "item_factors_"):
+            raise InputError(f"{type(self.model).__name__} models have no item factors to search; "
+                             "train a factor model (als or sgd)")
+        if self.index is not None and not exact:
+            return self.index
+        cached = getattr(self, "_exact_retrieval", None)
+        if cached is None or cached.recommend.item_factors.shape[0] != self.model.item_factors_.shape[0]:
+            from tastemaker.retrieval import Retrieval
+
+            cached = self._exact_retrieval = Retrieval.build(self.model.item_factors_, "exact",
+                                                              model_version=self.version)
+        return cached
+
+    def _check_history_row(self, history_row) -> sp.csr_matrix:
+        row = sp.csr_matrix(history_row)
+        if row.shape != (1, len(self.items)):
+            raise InputError(f"history_row must be one row of {len(self.items)} item counts, got shape {row.shape}")
+        return row
 
     def _shares(self, score: float, contributions) -> list[tuple[str, str, float]]:
         denom = score if score > 0 else 1.0
