@@ -26,12 +26,15 @@ from tastemaker.content._features import (
     ingest_audio_features,
     load_audio_features,
 )
+from tastemaker.content._place import cold_items, place_items
 from tastemaker.content._regressor import FeatureRegressor, normalize_rows
 
 __all__ = [
     "ingest_audio_features",
     "load_audio_features",
     "FeatureRegressor",
+    "place_items",
+    "cold_items",
     "normalize_rows",
     "FEATURE_COLUMNS",
     "REQUIRED_FEATURES",
