@@ -43,6 +43,9 @@ def place_items(recommender, item_ids, names, factors, signal: str, *, scale: st
         median norm of the model's learned item factors, so cold items compete with warm ones on
         the same scale; a float multiplies by it; None keeps them as given.
 
+    A loaded approximate index (``recommender.index``) is dropped, as it no longer covers every
+    item: build it again after placing.
+
     Returns
     -------
     ndarray of int64
@@ -97,6 +100,10 @@ def place_items(recommender, item_ids, names, factors, signal: str, *, scale: st
     model.n_items_ = n_old + n_new
     if hasattr(model, "_reset_cache"):
         model._reset_cache()
+    # search structures built over the old factors are stale now: drop them (they rebuild on use)
+    if getattr(recommender, "index", None) is not None:
+        recommender.index = None
+    recommender.__dict__.pop("_exact_retrieval", None)
     recommender.items = Vocabulary(np.concatenate([recommender.items.ids, ids[~known]]), name="item")
     recommender.item_names = np.concatenate([recommender.item_names, names[~known]]).astype(str)
     h = recommender.history
