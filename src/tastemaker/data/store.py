@@ -85,6 +85,23 @@ _SCHEMA = {
         offset_s DOUBLE,                -- where the excerpt starts in the track
         duration_s DOUBLE,              -- the whole track
         ingested_at TIMESTAMP""",
+    "discover_weekly": """
+        user_id VARCHAR NOT NULL,       -- one row per playlist item (tastemaker.playlists)
+        week VARCHAR NOT NULL,          -- ISO week, e.g. 2026-W48; all weeks are kept
+        position SMALLINT NOT NULL,     -- 1-based
+        item_id VARCHAR NOT NULL,
+        explanation VARCHAR NOT NULL,   -- one line, e.g. 'Because you listened to Air'
+        reason VARCHAR NOT NULL,        -- because | fans | tagged | explore
+        anchor VARCHAR,                 -- the item id or tag name the explanation names
+        score REAL,
+        generated_at TIMESTAMP NOT NULL,
+        model_version VARCHAR NOT NULL""",
+    "discover_weekly_runs": """
+        week VARCHAR NOT NULL,          -- one row per generation run (a week, all or some users)
+        generated_at TIMESTAMP NOT NULL,
+        model_version VARCHAR NOT NULL,
+        users BIGINT NOT NULL,
+        seconds DOUBLE""",
     "ingests": """
         source_id VARCHAR PRIMARY KEY,  -- sha256 of the file bytes (a folder: of its files)
         kind VARCHAR,
