@@ -1,0 +1,142 @@
+"""What Discover Weekly knows about items besides collaborative filtering: artists, tags, popularity.
+
+Everything is aligned with a :class:`~tastemaker.recommender.Recommender`'s item columns, as plain
+arrays the re-ranking kernel reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from tastemaker.data import Store
+
+__all__ = ["SideData", "load_side_data"]
+
+
+@dataclass
+class SideData:
+    """Per-item side information, one entry per model column.
+
+    Attributes
+    ----------
+    artist : ndarray of int32, shape (n_items,)
+        Artist code of every item (``0 .. n_artists-1``); items of unknown artist get codes of
+        their own, so the per-artist cap never merges them.
+    artist_names : ndarray of str, shape (n_artists,)
+        Display name of every artist code.
+    item_tags : csr_matrix of float32, shape (n_items, n_tags)
+        An item's strongest tags (at most a few per item) with their weights, strongest first.
+    tag_names : ndarray of str, shape (n_tags,)
+    popularity : ndarray of int32, shape (n_items,)
+        How many listeners played each item in the model's history.
+    item_names : ndarray of str, optional
+        Display names (a track as ``"Artist – Title"``); None: the model's names.
+    signals : dict of str to ndarray
+        Optional content vectors (``"culture"``, ``"audio"``), ``(n_items, d)`` float32; rows of
+        items without a vector are zero.
+    """
+
+    artist: np.ndarray
+    artist_names: np.ndarray
+    item_tags: sp.csr_matrix
+    tag_names: np.ndarray
+    popularity: np.ndarray
+    item_names: np.ndarray | None = None
+    signals: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.artist)
+
+    @property
+    def tracks(self) -> bool:
+        """True when several items share an artist (the items are tracks)."""
+        return len(self.artist_names) < len(self.artist)
+
+    @classmethod
+    def from_arrays(cls, popularity, *, artist=None, artist_names=None, item_tags=None, tag_names=None,
+                    item_names=None, signals=None) -> SideData:
+        """Build side data from arrays (missing parts: one artist per item, no tags)."""
+        popularity = np.asarray(popularity, dtype=np.int32)
+        n = len(popularity)
+        if artist is None:
+            artist = np.arange(n, dtype=np.int32)
+        artist = np.asarray(artist, dtype=np.int32)
+        n_artists = int(artist.max()) + 1 if n else 0
+        if artist_names is None:
+            artist_names = np.asarray([f"artist {a}" for a in range(n_artists)], dtype=str)
+        if item_tags is None:
+            item_tags = sp.csr_matrix((n, 0), dtype=np.float32)
+        item_tags = sp.csr_matrix(item_tags, dtype=np.float32)
+        if tag_names is None:
+            tag_names = np.asarray([f"tag {t}" for t in range(item_tags.shape[1])], dtype=str)
+        if len(artist) != n or item_tags.shape[0] != n:
+            raise ValueError("artist, item_tags and popularity must have one entry per item")
+        return cls(artist, np.asarray(artist_names, dtype=str), _strongest_first(item_tags),
+                   np.asarray(tag_names, dtype=str), popularity,
+                   None if item_names is None else np.asarray(item_names, dtype=str), dict(signals or {}))
+
+
+def _strongest_first(m: sp.csr_matrix) -> sp.csr_matrix:
+    """Sort every row's entries by weight, descending (ties: lower tag id first)."""
+    m = sp.csr_matrix(m, dtype=np.float32, copy=True)
+    m.sum_duplicates()
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    order = np.lexsort((m.indices, -m.data, rows))
+    out = sp.csr_matrix((m.data[order], m.indices[order], m.indptr), shape=m.shape)
+    out.has_sorted_indices = False
+    return out
+
+
+def load_side_data(store: Store, rec, *, max_tags: int = 5, signals: dict | None = None) -> SideData:
+    """Artists, tags and popularity of ``rec``'s items, read from the store.
+
+    Parameters
+    ----------
+    store : Store
+        The event store the model was trained on.
+    rec : Recommender
+        The model whose item columns the arrays follow.
+    max_tags : int, default 5
+        Tags kept per item: the ones listeners used most on it.
+    signals : dict, optional
+        Content vectors to blend in (see :class:`SideData`).
+    """
+    ids = np.asarray(rec.items.ids, dtype=str)
+    n = len(ids)
+    _tm_dw_cols = {"item_id": ids, "col": np.arange(n, dtype=np.int64)}  # noqa: F841 (scanned by DuckDB)
+    con = store.con
+    artists = con.execute(
+        """SELECT c.col, coalesce(i.artist_id, c.item_id) AS artist_id,
+            coalesce(i.artist_name, i.name, c.item_id) AS artist_name,
+            coalesce(CASE WHEN i.kind = 'track' AND i.artist_name IS NOT NULL AND i.name IS NOT NULL
+                THEN i.artist_name || ' – ' || i.name ELSE i.name END, c.item_id) AS display_name
+        FROM _tm_dw_cols c LEFT JOIN items i USING (item_id) ORDER BY c.col"""
+    ).fetchnumpy()
+    artist_ids = np.asarray(artists["artist_id"], dtype=object)
+    uniq, first, codes = np.unique(artist_ids.astype(str), return_index=True, return_inverse=True)
+    artist_names = np.asarray(artists["artist_name"], dtype=object)[first].astype(str)
+    tags = con.execute(
+        """WITH counted AS (
+            SELECT c.col, it.tag_id, count(*) AS n
+            FROM item_tags it JOIN _tm_dw_cols c USING (item_id) GROUP BY c.col, it.tag_id
+        ), ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY col ORDER BY n DESC, tag_id) AS r FROM counted
+        )
+        SELECT r.col, t.name AS tag, r.n FROM ranked r JOIN tags t USING (tag_id)
+        WHERE r.r <= $max_tags ORDER BY r.col, r.n DESC, t.name""",
+        {"max_tags": int(max_tags)},
+    ).fetchnumpy()
+    tag_col = np.asarray(tags["col"], dtype=np.int64)
+    tag_names, tag_codes = np.unique(np.asarray(tags["tag"], dtype=object).astype(str), return_inverse=True)
+    item_tags = sp.csr_matrix(
+        (np.asarray(tags["n"], dtype=np.float32), (tag_col, tag_codes.ravel())), shape=(n, len(tag_names)))
+    history = sp.csr_matrix(rec.history)
+    popularity = np.bincount(history.indices[history.data > 0], minlength=n).astype(np.int32)
+    return SideData.from_arrays(popularity, artist=codes.ravel().astype(np.int32), artist_names=artist_names,
+                                item_tags=item_tags, tag_names=tag_names,
+                                item_names=np.asarray(artists["display_name"], dtype=object).astype(str),
+                                signals=signals)
