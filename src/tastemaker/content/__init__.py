@@ -7,8 +7,8 @@ recommendations, similar items and playlists like any other item.
   artist or track: :func:`ingest_audio_features`, :func:`load_audio_features`, and
   :class:`FeatureRegressor`, which maps them to normalised collaborative-filtering factors.
 * Audio itself: :func:`ingest_audio` turns audio files into log-mel spectrograms (128 mel bins, a
-  30 s excerpt from the middle of the track) and :class:`AudioCNN` / :func:`train_audio_model`
-  regress item factors from them with a 1-D convolutional network over time, in the spirit of
+  30 s excerpt from the middle of the track) and :class:`AudioRegressor` regresses item
+  factors from them with a 1-D convolutional network over time, in the spirit of
   van den Oord, Dieleman and Schrauwen (2013) and Dieleman's 2014 work at Spotify. Needs the
   ``audio`` extra (PyTorch, librosa, soundfile), imported only when used.
 * :func:`place_items` appends items with predicted factors to a trained
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tastemaker.content._clips import AudioIngestResult, default_spectrogram_dir, ingest_audio, load_spectrograms
+from tastemaker.content._cnn import AudioRegressor
 from tastemaker.content._features import (
     DEFAULT_FEATURES,
     FEATURE_COLUMNS,
@@ -30,6 +32,11 @@ from tastemaker.content._place import cold_items, place_items
 from tastemaker.content._regressor import FeatureRegressor, normalize_rows
 
 __all__ = [
+    "AudioRegressor",
+    "ingest_audio",
+    "load_spectrograms",
+    "AudioIngestResult",
+    "default_spectrogram_dir",
     "ingest_audio_features",
     "load_audio_features",
     "FeatureRegressor",
