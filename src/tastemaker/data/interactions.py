@@ -10,6 +10,11 @@ For one (user, item), with counts summed over all its events::
     value = p * p / (p + s)   if p > 0    (a skip-rate discount: 10 plays + 10 skips -> 5)
     value = -s                if p == 0 and s > 0   (negative: preference 0, confidence from s)
 
+Events that came from a playlist tastemaker made (``events.source`` in :data:`PLAYLIST_SOURCES`,
+e.g. ``"discover-weekly"``) are judged by how long they played: a ``play`` or ``skip`` shorter than
+:data:`SHORT_PLAY_MS` (30 s) counts as a skip, one of at least 30 s as a play; without a duration
+they count as what they say. Saves from a playlist count as saves (positive evidence).
+
 Pairs with ``p == 0`` and ``s == 0`` (zero counts only) are left out, as are pairs with
 ``0 < p < min_count``. A negative entry means "seen and rejected": the ALS models read it as
 preference 0 with confidence from ``|value|``, the way the ``implicit`` library does. Values are
@@ -28,7 +33,12 @@ import scipy.sparse as sp
 from tastemaker.data.store import Store
 from tastemaker.data.vocab import Vocabulary
 
-__all__ = ["Interactions", "load_interactions"]
+__all__ = ["Interactions", "load_interactions", "PLAYLIST_SOURCES", "SHORT_PLAY_MS"]
+
+#: ``events.source`` values of feedback from playlists tastemaker generated (Discover Weekly)
+PLAYLIST_SOURCES = ("discover-weekly",)
+#: a play or skip from one of those playlists shorter than this is a skip; at least this, a play
+SHORT_PLAY_MS = 30_000
 
 _KINDS = (None, "artist", "track")
 
@@ -121,7 +131,11 @@ def load_interactions(
     con = store.con
     kind_join = "JOIN items i ON i.item_id = e.item_id AND i.kind = $kind" if item_kind else ""
     params = {"save": float(save_weight), "playlist": float(playlist_weight),
-              "min_count": float(min_count)}  # fmt: skip
+              "min_count": float(min_count), "short_ms": SHORT_PLAY_MS,
+              "playlist_sources": list(PLAYLIST_SOURCES)}  # fmt: skip
+    # a play or skip from a generated playlist, with a duration: judged by how long it played
+    judged = ("e.event IN ('play', 'skip') AND e.duration_ms IS NOT NULL "
+              "AND list_contains($playlist_sources, e.source)")
     if item_kind:
         params["kind"] = item_kind
     user_filter = ""
@@ -132,8 +146,10 @@ def load_interactions(
         f"""CREATE OR REPLACE TEMP TABLE _tm_pairs AS
         WITH agg AS (
             SELECT e.user_id, e.item_id,
-                coalesce(sum(e.count) FILTER (WHERE e.event = 'play'), 0) AS plays,
-                coalesce(sum(e.count) FILTER (WHERE e.event = 'skip'), 0) AS skips,
+                coalesce(sum(e.count) FILTER (WHERE CASE WHEN {judged} THEN e.duration_ms >= $short_ms
+                    ELSE e.event = 'play' END), 0) AS plays,
+                coalesce(sum(e.count) FILTER (WHERE CASE WHEN {judged} THEN e.duration_ms < $short_ms
+                    ELSE e.event = 'skip' END), 0) AS skips,
                 coalesce(sum(e.count) FILTER (WHERE e.event = 'save'), 0) AS saves,
                 coalesce(sum(e.count) FILTER (WHERE e.event = 'playlist_add'), 0) AS adds,
                 coalesce(max(epoch(e.ts)), 0) AS last_ts

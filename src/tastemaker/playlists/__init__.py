@@ -10,6 +10,7 @@
 See :mod:`tastemaker.playlists._generate` for the pipeline.
 """
 
+from tastemaker.playlists._feedback import record_feedback
 from tastemaker.playlists._export import FORMATS, export_playlists, render_playlists
 from tastemaker.playlists._generate import TEMPLATES, DiscoverWeekly, Playlists
 from tastemaker.playlists._kernels import REASONS
@@ -21,6 +22,6 @@ from tastemaker.playlists._week import IsoWeek, current_week, parse_week
 __all__ = [
     "discover_weekly", "DiscoverWeekly", "Playlists", "SideData", "load_side_data", "load_signals",
     "save_playlists", "load_playlists", "previous_items", "stored_weeks",
-    "export_playlists", "render_playlists", "FORMATS",
+    "export_playlists", "render_playlists", "FORMATS", "record_feedback",
     "IsoWeek", "parse_week", "current_week", "REASONS", "TEMPLATES",
 ]
