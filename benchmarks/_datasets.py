@@ -59,3 +59,27 @@ def lastfm360k_scale(seed: int = 42) -> sp.csr_matrix:
     sp.save_npz(path, m)
     print(f"generated {m.shape[0]:,} x {m.shape[1]:,} with {m.nnz:,} non-zeros in {time.perf_counter() - t:.1f}s")
     return m
+
+
+def lastfm360k_model(factors: int = 64, seed: int = 42, iterations: int = 15, num_threads: int = 0):
+    """ImplicitALS (tastemaker's defaults, ``factors``) fitted on :func:`lastfm360k_scale`, cached.
+
+    Returns ``(user_factors, item_factors, user_items)``: 358,868 x f and 160,112 x f float32
+    and the training matrix (the users' histories). The factors are cached in
+    ``benchmarks/results/`` (a plain ``.npz``, no pickle) so every benchmark reuses one model.
+    """
+    from tastemaker.cf import ImplicitALS
+
+    counts = lastfm360k_scale(seed)
+    path = CACHE / f"als-360k-{seed}-f{factors}-it{iterations}.npz"
+    if path.exists():
+        with np.load(path, allow_pickle=False) as data:
+            return data["user_factors"], data["item_factors"], counts
+    t = time.perf_counter()
+    model = ImplicitALS(factors=factors, iterations=iterations, num_threads=num_threads, random_state=0)
+    model.fit(counts, show_progress=False)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, user_factors=model.user_factors_, item_factors=model.item_factors_)
+    tmp.replace(path)
+    print(f"trained ALS (factors={factors}) on the 360k-scale matrix in {time.perf_counter() - t:.1f}s")
+    return model.user_factors_, model.item_factors_, counts

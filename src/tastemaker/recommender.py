@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -99,9 +101,40 @@ class Recommender:
         })
         write_model_file(path, meta, arrays)
 
+    def build_index(self, kind: str = "voyager", *, num_threads: int = 0, **params) -> None:
+        """Build the retrieval indexes (:mod:`tastemaker.retrieval`) over the item factors.
+
+        ``kind`` is ``"voyager"`` (approximate, HNSW; ``params`` as for
+        :class:`~tastemaker.retrieval.VoyagerIndex`) or ``"exact"``.
+        """
+        from tastemaker.retrieval import Retrieval
+
+        if not hasattr(self.model, "item_factors_"):
+            raise InputError(f"{type(self.model).__name__} models have no item factors to index; "
+                             "train a factor model (als or sgd) or use --index none")
+        self.index = Retrieval.build(self.model.item_factors_, kind, model_version=self.version,
+                                     num_threads=num_threads, **params)
+
+    def save_index(self, model_path) -> Path | None:
+        """Save the index next to the model file (``als.npz`` -> ``als.index.npz``); with no
+        index, remove a stale one. Returns the index path, or None."""
+        from tastemaker.retrieval import index_path
+
+        path = index_path(model_path)
+        if self.index is None:
+            path.unlink(missing_ok=True)
+            return None
+        self.index.save(path)
+        return path
+
     @classmethod
-    def load(cls, path) -> Recommender:
-        """Load a file written by :meth:`save` (or by ``tastemaker train``)."""
+    def load(cls, path, index: bool = True) -> Recommender:
+        """Load a file written by :meth:`save` (or by ``tastemaker train``).
+
+        With ``index``, the retrieval index saved next to it is loaded when it belongs to this
+        model; a stale or unreadable one is ignored with a :class:`UserWarning` saying how to
+        rebuild it (search is then exact).
+        """
         import tastemaker.cf  # noqa: F401  (registers the model classes)
 
         meta, arrays = read_model_file(path)
@@ -113,7 +146,21 @@ class Recommender:
         users = Vocabulary(own["users"], name="user")
         items = Vocabulary(own["items"], name="item")
         history = sp.csr_matrix((own["data"], own["indices"], own["indptr"]), shape=(len(users), len(items)))
-        return cls(model, users, items, own["item_names"], history, meta.get("metadata", {}))
+        rec = cls(model, users, items, own["item_names"], history, meta.get("metadata", {}))
+        if index:
+            rec._load_index(path)
+        return rec
+
+    def _load_index(self, model_path) -> None:
+        from tastemaker.retrieval import Retrieval, index_path
+
+        path = index_path(model_path)
+        if not path.exists() or not hasattr(self.model, "item_factors_"):
+            return
+        try:
+            self.index = Retrieval.load(path, self.model.item_factors_, self.version)
+        except InputError as exc:
+            warnings.warn(f"not using the index: {exc}; searching exactly meanwhile", UserWarning, stacklevel=3)
 
     # --- lookups -------------------------------------------------------------------------------
     def name(self, row: int) -> str:
@@ -156,10 +203,16 @@ class Recommender:
         return [(str(self.items.ids[row.indices[j]]), self.name(row.indices[j]), float(row.data[j])) for j in order]
 
     # --- recommendations -----------------------------------------------------------------------
-    def recommend(self, user_id: str, n: int = 10, explain: bool = False, because: int = 3) -> list[Recommendation]:
-        """Top-``n`` items the user has not played, by id and name, optionally explained."""
+    def recommend(self, user_id: str, n: int = 10, explain: bool = False, because: int = 3,
+                  exact: bool = False) -> list[Recommendation]:
+        """Top-``n`` items the user has not played, by id and name, optionally explained.
+
+        Served from the index when one is loaded, unless ``exact``."""
         row, history = self.user_row(user_id)
-        ids, scores = self.model.recommend(row, history, N=n)
+        if self.index is not None and not exact:
+            ids, scores = self.index.recommend.search(self.model.user_factors_[row], n, exclude=[history.indices])
+        else:
+            ids, scores = self.model.recommend(row, history, N=n)
         out = [Recommendation(str(self.items.ids[i]), self.name(i), float(s)) for i, s in zip(ids, scores)]
         if explain and hasattr(self.model, "explain"):
             weights = None
@@ -198,7 +251,7 @@ class Recommender:
         ids, scores = retrieval.recommend.search(np.asarray(vector, dtype=np.float32), n,
                                                  exclude=[np.asarray(cols, dtype=np.int64)])
         out = [Recommendation(str(self.items.ids[i]), self.name(i), float(s)) for i, s in zip(ids, scores)]
-        if explain:
+        if explain and hasattr(self.model, "explain"):
             if history_row is None:
                 raise InputError("explanations need the user's history_row (1 x items counts)")
             weights = None
@@ -267,9 +320,14 @@ class Recommender:
         denom = score if score > 0 else 1.0
         return [(str(self.items.ids[j]), self.name(j), float(c / denom)) for j, c in contributions]
 
-    def similar(self, item: str, n: int = 10) -> list[tuple[str, str, float]]:
-        """Items most similar to ``item`` (id or name), the item itself left out."""
+    def similar(self, item: str, n: int = 10, exact: bool = False) -> list[tuple[str, str, float]]:
+        """Items most similar to ``item`` (id or name) by cosine, the item itself left out.
+
+        Served from the index when one is loaded, unless ``exact``."""
         col = self.resolve_item(item)
+        if self.index is not None and not exact:
+            ids, scores = self.index.similar.search(self.model.item_factors_[col], n, exclude=[[col]])
+            return [(str(self.items.ids[i]), self.name(i), float(s)) for i, s in zip(ids, scores)]
         if not hasattr(self.model, "similar_items"):
             raise InputError(f"{type(self.model).__name__} models cannot find similar items")
         ids, scores = self.model.similar_items(col, N=n + 1)

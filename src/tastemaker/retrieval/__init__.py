@@ -18,10 +18,11 @@ and is saved next to it, versioned with it.
 """
 
 from tastemaker.retrieval._base import ItemIndex
-from tastemaker.retrieval._bundle import KINDS, Retrieval, factors_digest
+from tastemaker.retrieval._bundle import KINDS, Retrieval, StaleIndexError, factors_digest, index_path
 from tastemaker.retrieval._exact import ExactIndex
 
-__all__ = ["ItemIndex", "ExactIndex", "VoyagerIndex", "Retrieval", "KINDS", "factors_digest"]
+__all__ = ["ItemIndex", "ExactIndex", "VoyagerIndex", "Retrieval", "StaleIndexError", "KINDS", "factors_digest",
+           "index_path"]
 
 
 def __getattr__(name):

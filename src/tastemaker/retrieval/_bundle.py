@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
 
 import numpy as np
 
+from tastemaker.errors import InputError
 from tastemaker.retrieval._base import ItemIndex
 from tastemaker.retrieval._exact import ExactIndex
 
-__all__ = ["Retrieval", "KINDS", "factors_digest"]
+__all__ = ["Retrieval", "KINDS", "factors_digest", "index_path", "StaleIndexError"]
+
+FORMAT = "tastemaker-index"
+FORMAT_VERSION = 1
+_META_KEY = "__meta__"
+
+
+class StaleIndexError(InputError):
+    """An index file that does not belong to the model next to it (rebuild it)."""
+
+
+def index_path(model_path) -> Path:
+    """Where the index of a model file lives: ``models/als.npz`` -> ``models/als.index.npz``."""
+    path = Path(model_path)
+    stem = path.name[:-4] if path.name.endswith(".npz") else path.name
+    return path.with_name(stem + ".index.npz")
 
 #: index kinds, for ``tastemaker train --index``
 KINDS = ("voyager", "exact")
@@ -83,3 +105,94 @@ class Retrieval:
         if self.digest != factors_digest(item_factors):
             return "the model's item factors changed since it was built"
         return None
+
+    # --- persistence ---------------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Write the indexes to one ``.npz`` (Voyager's own serialisation inside, no pickle),
+        through a temporary file renamed into place."""
+        meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": self.kind,
+                "model_version": self.model_version, "digest": self.digest, "n_items": self.n_items,
+                "dim": self.recommend.dim, "recommend": self.recommend.params(),
+                "similar": self.similar.params()}
+        arrays = {_META_KEY: np.array(json.dumps(meta, sort_keys=True))}
+        for name in ("recommend", "similar"):
+            graph = getattr(getattr(self, name), "graph", None)
+            if graph is not None:
+                arrays[f"{name}_graph"] = np.frombuffer(graph.as_bytes(), dtype=np.uint8)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+                fh.flush()
+                os.fsync(fh.fileno())
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path, item_factors: np.ndarray, model_version: str) -> Retrieval:
+        """Load an index saved by :meth:`save` for the model with these item factors and version.
+
+        Raises
+        ------
+        StaleIndexError
+            The index was built for another model version or other item factors.
+        InputError
+            The file is not a readable index.
+        """
+        path = Path(path)
+        hint = "rebuild it with `tastemaker index`"
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if _META_KEY not in data.files:
+                    raise InputError("not a tastemaker index (no header)", path=path, hint=hint)
+                meta = json.loads(str(data[_META_KEY]))
+                graphs = {k: data[k] for k in data.files if k.endswith("_graph")}
+        except FileNotFoundError:
+            raise
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise InputError(f"not a readable tastemaker index ({exc})", path=path, hint=hint) from exc
+        if meta.get("format") != FORMAT:
+            raise InputError(f"not a tastemaker index (format {meta.get('format')!r})", path=path, hint=hint)
+        if meta.get("format_version", 0) > FORMAT_VERSION:
+            raise InputError(f"written by a newer tastemaker (index format {meta['format_version']})", path=path,
+                             hint="upgrade tastemaker or rebuild the index with `tastemaker index`")
+        stub = cls(_Described(meta), _Described(meta), meta.get("model_version", ""), meta.get("digest", ""))
+        reason = stub.stale_reason(np.asarray(item_factors), model_version)
+        if reason is not None:
+            raise StaleIndexError(f"stale index: {reason}", path=path, hint=hint)
+        if meta["kind"] == "exact":
+            return cls(ExactIndex(item_factors, "ip"), ExactIndex(item_factors, "cosine"),
+                       meta["model_version"], meta["digest"])
+        if meta["kind"] != "voyager" or set(graphs) != {"recommend_graph", "similar_graph"}:
+            raise InputError(f"index of unknown kind {meta['kind']!r} or without its graphs", path=path, hint=hint)
+        from tastemaker.retrieval._voyager import VoyagerIndex, _voyager
+
+        voyager = _voyager()
+        parts = {}
+        for name in ("recommend", "similar"):
+            try:
+                graph = voyager.Index.load(io.BytesIO(graphs[f"{name}_graph"].tobytes()))
+            except Exception as exc:  # Voyager raises RuntimeError/ValueError on damaged bytes
+                raise InputError(f"damaged Voyager graph ({exc})", path=path, hint=hint) from exc
+            params = dict(meta[name])
+            metric = params.pop("metric")
+            parts[name] = VoyagerIndex(item_factors, metric, _graph=graph, **params)
+        return cls(parts["recommend"], parts["similar"], meta["model_version"], meta["digest"])
+
+
+class _Described:
+    """What an index file's header says about its index, to check it before loading graphs."""
+
+    def __init__(self, meta: dict):
+        self.kind = meta.get("kind")
+        self.n_items = int(meta.get("n_items", -1))
+        self.dim = int(meta.get("dim", -1))

@@ -10,7 +10,7 @@ from tastemaker.cf._threads import resolve_threads
 from tastemaker.retrieval._base import ItemIndex
 from tastemaker.retrieval._kernels import topk_dense
 
-__all__ = ["ExactIndex"]
+__all__ = ["ExactIndex", "brute_force"]
 
 #: score entries per block (64 MiB of float32): bounds memory whatever the batch size
 _BLOCK_ENTRIES = 1 << 24
@@ -34,28 +34,33 @@ class ExactIndex(ItemIndex):
     kind = "exact"
 
     def _search(self, q, k, drop, num_threads):
-        m = q.shape[0]
-        ids = np.empty((m, k), dtype=np.int64)
-        vals = np.empty((m, k), dtype=np.float32)
-        block = max(1, min(m, _BLOCK_ENTRIES // self.n_items))
-        starts = list(range(0, m, block))
+        return brute_force(self.item_factors, q, k, drop, num_threads)
 
-        def work(start: int) -> None:
-            stop = min(m, start + block)
-            scores = q[start:stop] @ self.item_factors.T
-            if drop is not None:
-                sub = drop[start:stop]
-                scores[np.repeat(np.arange(stop - start), np.diff(sub.indptr)), sub.indices] = -np.inf
-            topk_dense(scores, k, ids[start:stop], vals[start:stop])
 
-        n_threads = min(resolve_threads(num_threads), len(starts))
-        if n_threads == 1:
-            for start in starts:
-                work(start)
-            return ids, vals
-        from threadpoolctl import threadpool_limits
+def brute_force(factors: np.ndarray, q: np.ndarray, k: int, drop, num_threads: int = 0):
+    """Exact top-``k`` of ``q @ factors.T`` per row, items in the CSR ``drop`` rows left out."""
+    m, n_items = q.shape[0], factors.shape[0]
+    ids = np.empty((m, k), dtype=np.int64)
+    vals = np.empty((m, k), dtype=np.float32)
+    block = max(1, min(m, _BLOCK_ENTRIES // n_items))
+    starts = list(range(0, m, block))
 
-        # one BLAS thread per worker: the workers are the parallelism
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
-            list(pool.map(work, starts))
+    def work(start: int) -> None:
+        stop = min(m, start + block)
+        scores = q[start:stop] @ factors.T
+        if drop is not None:
+            sub = drop[start:stop]
+            scores[np.repeat(np.arange(stop - start), np.diff(sub.indptr)), sub.indices] = -np.inf
+        topk_dense(scores, k, ids[start:stop], vals[start:stop])
+
+    n_threads = min(resolve_threads(num_threads), len(starts))
+    if n_threads == 1:
+        for start in starts:
+            work(start)
         return ids, vals
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread per worker: the workers are the parallelism
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
+        list(pool.map(work, starts))
+    return ids, vals

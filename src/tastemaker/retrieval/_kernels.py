@@ -79,10 +79,15 @@ def topk_dense(scores, k, out_ids, out_vals):
         hs = out_vals[r]
         hi = out_ids[r]
         cnt = 0
+        # columns come in increasing id order, so a score equal to the heap's worst loses the
+        # tie: one comparison with a running threshold rejects almost every entry
+        threshold = -np.inf  # -inf (excluded) and NaN never pass
         for j in range(n):
             s = scores[r, j]
-            if s > -np.inf:  # False for -inf (excluded) and NaN
+            if s > threshold or (cnt < k and s > -np.inf):
                 cnt = _push(hs, hi, cnt, k, s, j)
+                if cnt == k:
+                    threshold = hs[0]
         _finish(hs, hi, cnt, k)
 
 
