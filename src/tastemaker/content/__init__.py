@@ -30,6 +30,7 @@ from tastemaker.content._features import (
 )
 from tastemaker.content._place import cold_items, place_items
 from tastemaker.content._regressor import FeatureRegressor, normalize_rows
+from tastemaker.content._train import Placement, place_from_audio, place_from_features
 
 __all__ = [
     "AudioRegressor",
@@ -41,6 +42,9 @@ __all__ = [
     "load_audio_features",
     "FeatureRegressor",
     "place_items",
+    "place_from_audio",
+    "place_from_features",
+    "Placement",
     "cold_items",
     "normalize_rows",
     "FEATURE_COLUMNS",

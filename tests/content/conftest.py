@@ -1,0 +1,59 @@
+"""Fixtures for the content tests: synthetic audio with known classes, a store whose listeners
+follow those classes, and torch kept to one thread."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from synth import CLASSES, SR, synth
+
+#: clips per class: the first WARM have listeners, the rest are cold (audio, no plays)
+PER_CLASS, WARM = 8, 6
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def item_id(cls: str, j: int) -> str:
+    return f"{cls}-{j}"
+
+
+@pytest.fixture(scope="session")
+def audio_dir(tmp_path_factory) -> Path:
+    """One 4 s clip per item, as wav, flac or ogg by turn, named by item id."""
+    sf = pytest.importorskip("soundfile")
+    folder = tmp_path_factory.mktemp("audio")
+    rng = np.random.default_rng(7)
+    formats = ("wav", "flac", "ogg")
+    n = 0
+    for cls, (kind, param) in CLASSES.items():
+        for j in range(PER_CLASS):
+            sf.write(folder / f"{item_id(cls, j)}.{formats[n % 3]}", synth(kind, param, 4.0, rng), SR)
+            n += 1
+    return folder
+
+
+@pytest.fixture(scope="session")
+def events_csv(tmp_path_factory) -> Path:
+    """Listeners who each love two classes and play their warm items (never the cold ones)."""
+    rng = np.random.default_rng(3)
+    names = list(CLASSES)
+    path = tmp_path_factory.mktemp("events") / "plays.csv"
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["user_id", "item_id", "event", "count", "timestamp", "item_name"])
+        for u in range(84):
+            liked = [names[u % len(names)], names[(u // len(names) + u + 1) % len(names)]]
+            for cls in liked:
+                for j in rng.choice(WARM, size=4, replace=False):
+                    out.writerow([f"u{u}", item_id(cls, j), "play", int(rng.integers(5, 40)), "", f"{cls} {j}"])
+    return path
