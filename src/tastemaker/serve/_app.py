@@ -1,0 +1,149 @@
+"""The application factory: routers, error answers, the model's lifespan and the model watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from tastemaker import __version__
+from tastemaker.data import UnknownIdError
+from tastemaker.errors import InputError
+from tastemaker.serve._engine import Engine, StoreUnavailable
+from tastemaker.serve._settings import Settings, get_settings
+from tastemaker.serve.routers import ROUTERS
+from tastemaker.serve.routers.web import STATIC
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("tastemaker.serve")
+
+DESCRIPTION = """\
+Recommendations from tastemaker's trained model, by the store's external ids (HetRec user `2`,
+artist `289`), updated the moment a listener plays, skips or saves something.
+
+Reads are open. Writes (`POST /events`) need `Authorization: Bearer <TASTEMAKER_API_TOKEN>`.
+Errors carry `{"detail": "..."}`: 404 for an unknown user or item, 422 for a malformed request,
+413 for an oversized batch, 503 while another process holds the store.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The tastemaker API and web app.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        What to serve; default :func:`get_settings` (the environment). Given settings override
+        that dependency.
+    engine : Engine, optional
+        An already started engine (``tastemaker serve`` starts it first, to report a missing
+        store or model in one line); default: the lifespan starts one from the settings.
+    """
+    app = FastAPI(title="tastemaker", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
+    if settings is not None:
+        app.dependency_overrides[get_settings] = lambda: settings
+    app.state.engine = engine
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _add_error_handlers(app)
+    app.add_middleware(_BodyLimit, max_bytes=lambda: _settings(app).max_body_bytes)
+    return app
+
+
+def _settings(app: FastAPI) -> Settings:
+    return app.dependency_overrides.get(get_settings, get_settings)()
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = _settings(app)
+    if app.state.engine is None:
+        app.state.engine = await asyncio.to_thread(Engine(settings.db_path, settings.model_path).start)
+    engine: Engine = app.state.engine
+    watcher = None
+    if settings.reload_interval > 0:
+        watcher = asyncio.create_task(_watch(engine, settings.reload_interval))
+    try:
+        yield
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+
+async def _watch(engine: Engine, interval: float) -> None:
+    """Swap in a new model file when ``tastemaker train`` writes one (loaded off the event loop)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(engine.check_reload)
+        except Exception:  # the watcher must outlive any one failure
+            log.exception("model reload failed")
+
+
+def _error(status: int, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status, headers=headers or None)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(UnknownIdError)
+    async def unknown_id(request: Request, exc: UnknownIdError) -> JSONResponse:
+        return _error(404, str(exc))
+
+    @app.exception_handler(InputError)
+    async def bad_input(request: Request, exc: InputError) -> JSONResponse:
+        return _error(422, str(exc))
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        return _error(503, str(exc), **{"Retry-After": "1"})
+
+
+class _BodyLimit:
+    """413 for a request body over the limit, before anything parses it."""
+
+    def __init__(self, app, max_bytes):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        limit = self.max_bytes()
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) <= limit:
+            return await self.app(scope, receive, send)
+        if length is None or length.isdigit():  # chunked: read it (up to the limit), then replay it
+            body, more = b"", True
+            while more and len(body) <= limit:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+            if len(body) <= limit:
+                replayed = False
+
+                async def replay():
+                    nonlocal replayed
+                    if replayed:
+                        return await receive()
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+
+                return await self.app(scope, replay, send)
+        payload = json.dumps({"detail": f"the request body is over {limit:,} bytes "
+                                        f"(TASTEMAKER_MAX_BODY_BYTES); send fewer events per request"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})

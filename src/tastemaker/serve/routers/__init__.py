@@ -1,0 +1,13 @@
+"""One router per resource. A new one is one line in :data:`ROUTERS` (and its module here)."""
+
+from tastemaker.serve.routers import events, health, items, users, web
+
+__all__ = ["ROUTERS"]
+
+ROUTERS = [
+    health.router,
+    users.router,
+    items.router,
+    events.router,
+    web.router,  # last: the web app's pages and static files
+]

@@ -1,0 +1,21 @@
+"""Is the server up, and which model does it serve."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from tastemaker.serve.dependencies import EngineDep, SettingsDep
+from tastemaker.serve.schemas import Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health, summary="Health and model version")
+def health(engine: EngineDep, settings: SettingsDep) -> Health:
+    """The served model's version and sizes, and whether writes are possible."""
+    snapshot = engine.snapshot
+    meta = snapshot.rec.metadata
+    return Health(status="ok", model_version=snapshot.version, trained_at=meta.get("trained_at"),
+                  loaded_at=snapshot.loaded_at.isoformat(timespec="seconds"), model_path=str(engine.model_path),
+                  users=len(snapshot.rec.users), items=len(snapshot.rec.items), live_users=len(snapshot.live),
+                  swaps=engine.swaps, reload_error=engine.reload_error, writes_enabled=settings.api_token is not None)

@@ -1,0 +1,33 @@
+"""The catalogue: search by name, and similar items."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from tastemaker.serve.dependencies import SnapshotDep
+from tastemaker.serve.schemas import CatalogueItem, SearchResults, SimilarItem, SimilarItems, error_responses
+
+router = APIRouter(prefix="/items", tags=["items"])
+
+
+@router.get("", response_model=SearchResults, summary="Search the catalogue")
+def search(snapshot: SnapshotDep,
+           search: Annotated[str, Query(max_length=200, description="Part of a name, any case.")] = "",
+           n: Annotated[int, Query(ge=1, le=200, description="How many items.")] = 20) -> SearchResults:
+    """Items whose name contains ``search``, most listeners first (all items without ``search``)."""
+    return SearchResults(query=search, items=[CatalogueItem(item_id=i, name=m, listeners=c)
+                                              for i, m, c in snapshot.search(search, n)])
+
+
+@router.get("/{item_id}/similar", response_model=SimilarItems, responses=error_responses(404),
+            summary="Items similar to an item")
+def similar(item_id: Annotated[str, Path(description="An item's external id, e.g. HetRec artist '289'.",
+                                         max_length=200)],
+            snapshot: SnapshotDep, n: Annotated[int, Query(ge=1, le=200, description="How many items.")] = 10,
+            ) -> SimilarItems:
+    """The nearest items by the cosine of their factors, the item itself left out."""
+    name, items = snapshot.similar(item_id, n)
+    return SimilarItems(item_id=item_id, name=name, model_version=snapshot.version,
+                        items=[SimilarItem(item_id=i, name=m, score=s) for i, m, s in items])

@@ -1,0 +1,67 @@
+"""Listeners: their recommendations, profile and explanations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from tastemaker.serve.dependencies import SnapshotDep
+from tastemaker.serve.schemas import (Contribution, ExplanationOut, PlayedItem, RecommendedItem, Recommendations,
+                                      UserList, UserProfile, error_responses)
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+UserId = Annotated[str, Path(description="The listener's external id, e.g. HetRec user '2'.", max_length=200)]
+ItemId = Annotated[str, Path(description="An item's external id, e.g. HetRec artist '289'.", max_length=200)]
+
+
+@router.get("", response_model=UserList, summary="List listeners")
+def list_users(snapshot: SnapshotDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+               offset: Annotated[int, Query(ge=0)] = 0) -> UserList:
+    """Listener ids: the model's, in id order, then those created by live events."""
+    known = snapshot.rec.users.ids
+    new = sorted(u for u, live in list(snapshot.live.items()) if live.new)
+    total = len(known) + len(new)
+    page = known[offset:offset + limit].tolist()
+    if len(page) < limit:
+        start = max(0, offset - len(known))
+        page += new[start:start + limit - len(page)]
+    return UserList(total=total, users=page)
+
+
+@router.get("/{user_id}", response_model=UserProfile, responses=error_responses(404), summary="A listener")
+def get_user(user_id: UserId, snapshot: SnapshotDep,
+             n: Annotated[int, Query(ge=0, le=100, description="How many top items.")] = 10) -> UserProfile:
+    """The listener's most played items (live events included)."""
+    _, _, live = snapshot.history(user_id)
+    return UserProfile(user_id=user_id, model_version=snapshot.version, live=live is not None,
+                       new=bool(live and live.new),
+                       top_items=[PlayedItem(item_id=i, name=m, value=v) for i, m, v in snapshot.top_items(user_id, n)])
+
+
+@router.get("/{user_id}/recommendations", response_model=Recommendations, responses=error_responses(404),
+            summary="Recommendations for a listener")
+def recommendations(user_id: UserId, snapshot: SnapshotDep,
+                    n: Annotated[int, Query(ge=1, le=500, description="How many items.")] = 10,
+                    explain: Annotated[bool, Query(description="Add the listened items behind each.")] = False,
+                    ) -> Recommendations:
+    """Top-``n`` items the listener has not played, with names; live events are already folded in."""
+    recs = snapshot.recommend(user_id, n=n, explain=explain)
+    items = [RecommendedItem(item_id=r.item_id, name=r.name, score=r.score,
+                             because=[Contribution(item_id=i, name=m, share=s) for i, m, s in r.because])
+             for r in recs]
+    return Recommendations(user_id=user_id, model_version=snapshot.version, live=user_id in snapshot.live,
+                           items=items)
+
+
+@router.get("/{user_id}/explanations/{item_id}", response_model=ExplanationOut, responses=error_responses(404),
+            summary="Why an item scores as it does for a listener")
+def explanation(user_id: UserId, item_id: ItemId, snapshot: SnapshotDep,
+                n: Annotated[int, Query(ge=1, le=100, description="How many contributions.")] = 10,
+                ) -> ExplanationOut:
+    """The listener's items that contribute most to the item's score, with their shares."""
+    exp = snapshot.explain(user_id, item_id, n)
+    return ExplanationOut(user_id=user_id, item_id=exp.item_id, name=exp.name, score=exp.score,
+                          model_version=snapshot.version,
+                          contributions=[Contribution(item_id=i, name=m, share=s) for i, m, s in exp.contributions])

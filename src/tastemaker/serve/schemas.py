@@ -1,0 +1,159 @@
+"""Request and response bodies of the API (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ErrorMessage", "Contribution", "RecommendedItem", "Recommendations", "SimilarItem", "SimilarItems",
+    "ExplanationOut", "CatalogueItem", "SearchResults", "UserProfile", "UserList", "Health", "Event",
+    "EventBatch", "EventsAccepted", "ListenerState", "error_responses",
+]  # fmt: skip
+
+Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$",
+                          description="An external id of the store, e.g. HetRec user '2' or artist '289'.")]
+
+
+class ErrorMessage(BaseModel):
+    """What every 4xx/5xx answer but 422 carries."""
+
+    detail: str = Field(description="What went wrong and how to fix it.",
+                        examples=["unknown user 'nosuchuser'; known users look like '10', '100', '1001'"])
+
+
+class Contribution(BaseModel):
+    """A listened item behind a score, with its share of the score (Hu et al. 2008, section 5)."""
+
+    item_id: str
+    name: str
+    share: float = Field(description="Contribution / score; shares of all listened items sum to 1.")
+
+
+class RecommendedItem(BaseModel):
+    item_id: str
+    name: str
+    score: float = Field(description="The model's score (ALS: predicted preference, about 0..1).")
+    because: list[Contribution] = Field(default_factory=list,
+                                        description="The user's items that explain it (with explain=true).")
+
+
+class Recommendations(BaseModel):
+    user_id: str
+    model_version: str
+    live: bool = Field(description="True if the listener's vector was folded in from live events since "
+                                   "the model was trained.")
+    items: list[RecommendedItem]
+
+
+class SimilarItem(BaseModel):
+    item_id: str
+    name: str
+    score: float = Field(description="Cosine similarity of the item factors.")
+
+
+class SimilarItems(BaseModel):
+    item_id: str
+    name: str
+    model_version: str
+    items: list[SimilarItem]
+
+
+class ExplanationOut(BaseModel):
+    user_id: str
+    item_id: str
+    name: str
+    score: float
+    model_version: str
+    contributions: list[Contribution]
+
+
+class CatalogueItem(BaseModel):
+    item_id: str
+    name: str
+    listeners: int = Field(description="Listeners with plays of it in the model's training data.")
+
+
+class SearchResults(BaseModel):
+    query: str
+    items: list[CatalogueItem]
+
+
+class PlayedItem(BaseModel):
+    item_id: str
+    name: str
+    value: float = Field(description="What the model sees: plays discounted by skips; negative for skips only.")
+
+
+class UserProfile(BaseModel):
+    user_id: str
+    model_version: str
+    live: bool
+    new: bool = Field(description="Created by live events; unknown to the trained model.")
+    top_items: list[PlayedItem]
+
+
+class UserList(BaseModel):
+    total: int
+    users: list[str]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    model_version: str
+    trained_at: str | None
+    loaded_at: str
+    model_path: str
+    users: int
+    items: int
+    live_users: int = Field(description="Listeners folded in from live events since the model was trained.")
+    swaps: int = Field(description="Models swapped in since the server started.")
+    reload_error: str | None = Field(description="Why the latest model file could not be loaded (the old one "
+                                                 "is still served), or null.")
+    writes_enabled: bool
+
+
+class Event(BaseModel):
+    """One listening event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: Id
+    item_id: Id
+    event: Literal["play", "skip", "save"]
+    count: float = Field(1.0, gt=0, le=1_000_000, description="How many times (default 1).")
+
+
+class EventBatch(BaseModel):
+    """Several events, written in one transaction (all or none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[Event] = Field(min_length=1, description="At most TASTEMAKER_MAX_BATCH (default 1000).")
+
+
+class ListenerState(BaseModel):
+    user_id: str
+    new: bool = Field(description="These were the listener's first events: they were created.")
+    items: int = Field(description="Items in their history now.")
+
+
+class EventsAccepted(BaseModel):
+    accepted: int
+    model_version: str
+    users: list[ListenerState]
+
+
+_ERROR_TEXT = {
+    401: "No or wrong API token.",
+    403: "Writes are disabled (the server has no TASTEMAKER_API_TOKEN).",
+    404: "Unknown user or item.",
+    413: "Too many events in one batch, or a body over TASTEMAKER_MAX_BODY_BYTES.",
+    503: "The store is busy (another process holds it) or missing; retry later.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict]:
+    """OpenAPI entries for the error answers a route can give (all but 422 carry ErrorMessage)."""
+    return {code: {"model": ErrorMessage, "description": _ERROR_TEXT[code]} for code in codes}
