@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from tastemaker.cf._topk import rank
 from tastemaker.data import Store, UnknownIdError, load_interactions
 from tastemaker.errors import InputError, TastemakerError
 from tastemaker.recommender import Explanation, Recommendation, Recommender
@@ -62,18 +61,25 @@ class LiveUser:
     new: bool
 
 
-def _file_key(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+def _file_key(path: Path) -> tuple | None:
+    """What changes when ``tastemaker train`` replaces the model (or its index): None if absent."""
+    from tastemaker.retrieval import index_path
+
+    def stat(p: Path):
+        try:
+            st = os.stat(p)
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    model = stat(path)
+    return None if model is None else (model, stat(index_path(path)))
 
 
 class Snapshot:
     """One model and its live listeners; every request reads exactly one snapshot."""
 
-    def __init__(self, rec: Recommender, source: tuple[int, int, int] | None = None):
+    def __init__(self, rec: Recommender, source: tuple | None = None):
         self.rec = rec
         self.source = source
         self.loaded_at = datetime.now().astimezone()
@@ -108,12 +114,10 @@ class Snapshot:
         row, history, live = self.history(user_id)
         if live is None:
             return self.rec.recommend(user_id, n=n, explain=explain, because=because)
-        model = self.rec.model
         if live.vector is not None:
-            scores = (model.item_factors_ @ live.vector).astype(np.float32)[None, :]
-            ids, vals = rank(scores, n, exclude=history.indices, single=True)
-        else:
-            ids, vals = model.recommend(0, history, N=n, recalculate_user=model.supports_recalculate_user)
+            return self.rec.recommend_for(live.vector, n=n, explain=explain, history_row=history, because=because)
+        model = self.rec.model  # no user vectors (EASE, item-kNN, popularity): score from the history
+        ids, vals = model.recommend(0, history, N=n, recalculate_user=model.supports_recalculate_user)
         out = [Recommendation(str(self.rec.items.ids[i]), self.rec.name(i), float(s)) for i, s in zip(ids, vals)]
         if explain and hasattr(model, "explain") and history.nnz:
             weights = None
@@ -194,7 +198,7 @@ class Engine:
         self.model_path = Path(model_path)
         self._snapshot: Snapshot | None = None
         self._write_lock = threading.Lock()
-        self._failed_source: tuple[int, int, int] | None = None
+        self._failed_source: tuple | None = None
         self.reload_error: str | None = None
         self.swaps = 0
 
