@@ -31,9 +31,22 @@ def recommend_cmd(ctx: Context, user: str, n: int, explain: bool) -> None:
 @cli.command("similar")
 @click.argument("item")
 @click.option("-n", "--n", "n", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--by", type=click.Choice(["collaborative", "culture"]), default="collaborative", show_default=True,
+              help="Who listens to both (the model), or what people say about them (tags and texts).")
 @pass_ctx
-def similar_cmd(ctx: Context, item: str, n: int) -> None:
+def similar_cmd(ctx: Context, item: str, n: int, by: str) -> None:
     """Items most similar to ITEM (an item id or a name)."""
+    if by == "culture":
+        from tastemaker.cli.text import cultural_vectors
+
+        cv = cultural_vectors(ctx)
+        row = cv.resolve(item)
+        hits = cv.similar(row, n)
+        click.echo(f"culturally similar to {cv.names_[row]} (tags and texts):")
+        rows = [[str(i + 1), str(cv.names_[r]), f"{s:.3f}", ", ".join(t for t, _ in _shared_terms(cv, row, r))]
+                for i, (r, s) in enumerate(hits)]
+        click.echo(table(rows, ["#", "item", "cosine", "shared descriptors"]))
+        return
     rec = ctx.recommender()
     col = rec.resolve_item(item)
     rows = [[str(i + 1), name, f"{score:.3f}"] for i, (_, name, score) in enumerate(rec.similar(item, n))]
@@ -53,3 +66,10 @@ def explain_cmd(ctx: Context, user: str, item: str, n: int) -> None:
     click.echo(f"{exp.name} scores {exp.score:.3f} for user {user}; the items it comes from:")
     rows = [[name, f"{share:.1%}"] for _, name, share in exp.contributions]
     click.echo(table(rows, ["listened item", "share of score"]))
+
+
+def _shared_terms(cv, a: int, b: int, n: int = 3):
+    """The descriptors contributing most to the cosine of rows ``a`` and ``b``."""
+    both = cv.weights_[a].multiply(cv.weights_[b]).tocoo()
+    order = sorted(range(both.nnz), key=lambda j: (-both.data[j], cv.terms_[both.col[j]]))[:n]
+    return [(str(cv.terms_[both.col[j]]), float(both.data[j])) for j in order]
