@@ -91,22 +91,26 @@ def walk(scores: np.ndarray, cands: CandidateSet, layout: Layout, epsilon: float
     """
     if not 0.0 <= epsilon <= 1.0:
         raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
-    scores = np.asarray(scores, dtype=np.float64)
+    # plain Python lists: pages hold tens of candidates, where numpy's per-call cost dominates
+    score = np.asarray(scores, dtype=np.float64).tolist()
+    items = cands.items.tolist()
     n_shelves = len(cands.shelves)
-    by_shelf = [np.flatnonzero(cands.shelf == s) for s in range(n_shelves)]
-    item_free: dict[int, bool] = {}
-    items = cands.items
+    members: list[list[int]] = [[] for _ in range(n_shelves)]
+    for k, s in enumerate(cands.shelf.tolist()):
+        members[s].append(k)
+    on_page: set[int] = set()
     shelf_used = [False] * n_shelves
     out: list[tuple[int, int, int, int, float, int]] = []
     step = 0
     n_logged = len(logged.kind) if logged is not None else -1
+    logged_choice = logged.choice.tolist() if logged is not None else []
 
     def choose(values: list[float], options: list[int]) -> tuple[int, float, int]:
         nonlocal step
-        best = int(np.argmax(values))
         n = len(options)
+        best = max(range(n), key=values.__getitem__)  # the first of ties, like argmax
         if logged is not None:
-            chosen = options.index(int(logged.choice[step]))
+            chosen = options.index(logged_choice[step])
         elif epsilon > 0 and rng.random() < epsilon:
             chosen = int(rng.integers(n))
         else:
@@ -118,22 +122,27 @@ def walk(scores: np.ndarray, cands: CandidateSet, layout: Layout, epsilon: float
     for r in range(layout.rows):
         if step == n_logged:
             break
-        free = [[c for c in by_shelf[s] if item_free.get(int(items[c]), True)] for s in range(n_shelves)]
-        options = [s for s in range(n_shelves) if not shelf_used[s] and free[s]]
+        options, values = [], []
+        for s in range(n_shelves):
+            if shelf_used[s]:
+                continue
+            free = sorted((score[k] for k in members[s] if items[k] not in on_page), reverse=True)[: layout.cols]
+            if free:
+                options.append(s)
+                values.append(sum(free) / len(free))
         if not options:
             break
-        values = [float(np.mean(np.sort(scores[free[s]])[::-1][: layout.cols])) for s in options]
         shelf, prob, best = choose(values, options)
         shelf_used[shelf] = True
         out.append((SHELF, shelf, r, -1, prob, best))
         for c in range(layout.cols):
             if step == n_logged:
                 break
-            options = [int(k) for k in by_shelf[shelf] if item_free.get(int(items[k]), True)]
+            options = [k for k in members[shelf] if items[k] not in on_page]
             if not options:
                 break
-            card, prob, best = choose([scores[k] for k in options], options)
-            item_free[int(items[card])] = False
+            card, prob, best = choose([score[k] for k in options], options)
+            on_page.add(items[card])
             out.append((CARD, card, r, c, prob, best))
     if logged is not None and step != n_logged:
         raise ValueError("the logged page does not fit its candidates and layout")
