@@ -14,8 +14,9 @@ from synth import CLASSES, SR, synth
 PER_CLASS, WARM = 8, 6
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _one_torch_thread():
+@pytest.fixture(scope="session")
+def one_torch_thread():
+    """PyTorch on one thread (the suite shares two cores); skips without the audio extra."""
     torch = pytest.importorskip("torch")
     before = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -57,3 +58,31 @@ def events_csv(tmp_path_factory) -> Path:
                 for j in rng.choice(WARM, size=4, replace=False):
                     out.writerow([f"u{u}", item_id(cls, j), "play", int(rng.integers(5, 40)), "", f"{cls} {j}"])
     return path
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    from tastemaker.data import Store
+
+    with Store(tmp_path / "store" / "tastemaker.duckdb") as store:
+        yield store
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """``run_cli("train")`` runs ``tastemaker`` in-process on a store in tmp_path: (code, out, err)."""
+    from tastemaker.cli import main
+
+    for name in ("TASTEMAKER_HOME", "TASTEMAKER_DB", "TASTEMAKER_MODEL", "TASTEMAKER_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TASTEMAKER_HOME", str(tmp_path / "home"))
+    db = tmp_path / "home" / "tastemaker.duckdb"
+
+    def run(*args: object) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(["--db", str(db), *[str(a) for a in args]])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    run.db = db
+    return run

@@ -98,7 +98,7 @@ def ingest_audio_features(store: Store, path: str | os.PathLike) -> IngestResult
             + ", ".join(f"trim({ident(c)}) AS {ident('_text_' + c)}" for c in present)
             + f" FROM {_RAW}"
         )
-        checks = [Check(name_col, "_name IS NULL", f"{name_col} is empty", "every row needs a name")]
+        checks = [Check(name_col, "_name IS NULL", f"{name_col} is empty", "every row needs a name", value="_name")]
         for c in present:
             col, text = ident(_STORED[c]), ident("_text_" + c)
             checks.append(Check(c, f"{col} IS NULL OR NOT isfinite({col})", f"{c} is not a finite number ({{value}})",
