@@ -102,6 +102,36 @@ _SCHEMA = {
         model_version VARCHAR NOT NULL,
         users BIGINT NOT NULL,
         seconds DOUBLE""",
+    "bandit_pages": """
+        page_id VARCHAR PRIMARY KEY,    -- one home screen shown (tastemaker.home / tastemaker.bandit)
+        user_id VARCHAR NOT NULL,
+        shown_at TIMESTAMP NOT NULL,
+        hour SMALLINT, dow SMALLINT,    -- context: UTC hour, weekday (Monday = 0)
+        device VARCHAR, country VARCHAR,
+        policy VARCHAR NOT NULL,        -- e.g. 'BaRT eps=0.1'
+        policy_version VARCHAR,
+        epsilon DOUBLE,
+        layout_rows SMALLINT, layout_cols SMALLINT""",
+    "bandit_candidates": """
+        page_id VARCHAR NOT NULL,       -- every card the policy could have shown, with its features
+        cand INTEGER NOT NULL,
+        item_id VARCHAR NOT NULL,
+        shelf INTEGER NOT NULL,         -- index into the page's shelves
+        shelf_key VARCHAR NOT NULL,     -- because:<item> | tag:<name> | friends | new
+        shelf_type VARCHAR NOT NULL,
+        shelf_title VARCHAR NOT NULL,
+        cf DOUBLE, popularity DOUBLE, shown_before DOUBLE, streamed_before DOUBLE""",
+    "bandit_decisions": """
+        page_id VARCHAR NOT NULL,       -- the decisions that built the page, in order
+        step INTEGER NOT NULL,
+        kind VARCHAR NOT NULL,          -- shelf | card
+        choice INTEGER NOT NULL,        -- shelf index, or candidate index (cand)
+        row SMALLINT NOT NULL, col SMALLINT,
+        propensity DOUBLE NOT NULL      -- probability the policy gave this choice""",
+    "bandit_streams": """
+        page_id VARCHAR NOT NULL,       -- a card of the page was streamed (the reward)
+        item_id VARCHAR NOT NULL,
+        ts TIMESTAMP""",
     "ingests": """
         source_id VARCHAR PRIMARY KEY,  -- sha256 of the file bytes (a folder: of its files)
         kind VARCHAR,
