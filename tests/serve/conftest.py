@@ -1,0 +1,136 @@
+"""Fixtures for the API tests: a HetRec store and model built once, a fresh copy per test, clients.
+
+Every test gets its own copy of the store and the model (tests write events and swap models),
+and an app whose settings are given through the ``get_settings`` dependency, never patched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from tastemaker.cf import ImplicitALS  # noqa: E402
+from tastemaker.data import Store, ingest_hetrec  # noqa: E402
+from tastemaker.recommender import train  # noqa: E402
+from tastemaker.serve import Settings, create_app  # noqa: E402
+
+HETREC = Path(os.environ.get(
+    "TASTEMAKER_HETREC", Path(__file__).resolve().parents[3] / "shared" / "data" / "hetrec2011-lastfm-2k"))
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "test-token"
+
+
+def small_als(seed: int = 0) -> ImplicitALS:
+    """A small, quick ALS (the tests check the server, not the model's quality)."""
+    return ImplicitALS(factors=32, iterations=6, regularization=1.0, random_state=seed, num_threads=1)
+
+
+@pytest.fixture(scope="session")
+def hetrec_built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """``(db, model)``: HetRec ingested and a small ALS trained, once per session (read-only)."""
+    if not (HETREC / "user_artists.dat").is_file():
+        pytest.skip(f"HetRec 2011 data not found at {HETREC} (read-only shared data; set TASTEMAKER_HETREC)")
+    folder = tmp_path_factory.mktemp("serve-store")
+    db, model = folder / "tastemaker.duckdb", folder / "models" / "als.npz"
+    with Store(db) as store:
+        ingest_hetrec(store, HETREC, progress=False)
+        rec = train(store, small_als(), show_progress=False)
+    rec.save(model)
+    return db, model
+
+
+@pytest.fixture
+def paths(hetrec_built: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A private copy of the store and model for one test (it may write events and models)."""
+    for name in ("TASTEMAKER_DB", "TASTEMAKER_MODEL", "TASTEMAKER_API_TOKEN", "TASTEMAKER_LOCK_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    db, model = tmp_path / "tastemaker.duckdb", tmp_path / "models" / "als.npz"
+    model.parent.mkdir()
+    shutil.copy(hetrec_built[0], db)
+    shutil.copy(hetrec_built[1], model)
+    return db, model
+
+
+@pytest.fixture
+def settings(paths: tuple[Path, Path]) -> Settings:
+    db, model = paths
+    return Settings(db_path=db, model_path=model, api_token=TOKEN, max_batch=50, max_body_bytes=64 * 1024,
+                    reload_interval=0)
+
+
+@pytest.fixture
+def make_client(settings: Settings):
+    """``make_client(**changes)``: a TestClient on an app with these settings changed (lifespan run)."""
+    clients = []
+
+    def make(**changes) -> TestClient:
+        client = TestClient(create_app(replace(settings, **changes)))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client) -> TestClient:
+    return make_client()
+
+
+@pytest.fixture(scope="session")
+def read_client(hetrec_built: tuple[Path, Path]):
+    """One client for the whole session, for tests that only read (never POST to it)."""
+    db, model = hetrec_built
+    app = create_app(Settings(db_path=db, model_path=model, api_token=None, reload_interval=0))
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def auth() -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKEN}"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db: Path, model: Path, *extra: str, token: str = TOKEN) -> tuple[subprocess.Popen, str]:
+    """``tastemaker serve`` from this checkout on a free loopback port; returns (process, base url)."""
+    import httpx
+
+    port = free_port()
+    env = {**os.environ, "TASTEMAKER_API_TOKEN": token, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tastemaker", "--db", str(db), "--model", str(model), "serve",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *extra],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"tastemaker serve exited with {proc.returncode}: {proc.stdout.read()}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"tastemaker serve did not answer on {url} within 60s")
