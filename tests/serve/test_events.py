@@ -95,7 +95,7 @@ MALFORMED = [
     {"events": [{"user_id": "2", "item_id": "289", "event": "play"}, {"user_id": "2"}]},
     [1, 2, 3],
     "play",
-"]  # fmt: skip
+]  # fmt: skip
 
 
 def test_malformed_events_are_422_and_nothing_is_written(client, paths, auth):
