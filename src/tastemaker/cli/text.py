@@ -10,18 +10,20 @@ from tastemaker.cli.ingest import ingest
 
 @ingest.command("texts")
 @click.argument("path", type=click.Path())
+@click.option("--new-artists", is_flag=True, help="Create the artists no item matches (fresh artists, no plays).")
 @pass_ctx
-def ingest_texts_cmd(ctx: Context, path: str) -> None:
+def ingest_texts_cmd(ctx: Context, path: str, new_artists: bool) -> None:
     """Free text about artists (reviews, biographies): a .csv or .jsonl with columns text and
     item_id or artist (optional title, source), or a folder of <artist name>.txt files."""
     from tastemaker.text import ingest_texts
 
     with ctx.store() as store:
-        result = ingest_texts(store, path)
+        result = ingest_texts(store, path, new_artists=new_artists)
     if result.skipped_duplicate:
         click.echo(f"{result.path}: already ingested ({result.rows:,} texts), nothing written")
         return
-    click.echo(f"{result.path}: ingested {result.rows:,} texts")
+    new = result.counts.get("items", 0)
+    click.echo(f"{result.path}: ingested {result.rows:,} texts" + (f", {new:,} new artists" if new else ""))
 
 
 def cultural_vectors(ctx: Context):

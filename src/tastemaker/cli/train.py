@@ -37,8 +37,15 @@ def make_model(algorithm: str, **params):
 @click.option("--master", help="Spark master URL (spark only) [default: local[2], or spark-submit's].")
 @click.option("--events", type=click.Path(file_okay=False),
               help="Spark only: an events export on shared storage to train on instead of the store.")
+@click.option("--index", "index", type=click.Choice(["auto", "voyager", "exact", "none"]), default="auto",
+              show_default=True, help="Retrieval index saved next to the model; auto: Voyager (HNSW) for "
+              "catalogues of 50,000 items or more, exact below.")
+@click.option("--place/--no-place", "place", default=True, show_default=True,
+              help="Place items without plays from their tags and texts (or audio features), so that they "
+                   "are recommended and found similar like any other item.")
 @pass_ctx
-def train_cmd(ctx: Context, algorithm: str, num_threads, iterations, engine: str, master, events, **params) -> None:
+def train_cmd(ctx: Context, algorithm: str, num_threads, iterations, engine: str, master, events, index: str,
+              place: bool, **params) -> None:
     """Train on every event in the store and save the model (atomically) to --model."""
     from tastemaker.recommender import train
 
@@ -48,7 +55,7 @@ def train_cmd(ctx: Context, algorithm: str, num_threads, iterations, engine: str
         if num_threads is not None:
             raise click.UsageError("--threads is for the local engine; Spark's parallelism comes from --master")
         rec = _train_spark(ctx, master, events, iterations=iterations, **params)
-        _report(ctx, rec)
+        _report(ctx, rec, index)
         return
     if master is not None or events is not None:
         raise click.UsageError("--master and --events need --engine spark")
@@ -66,7 +73,14 @@ def train_cmd(ctx: Context, algorithm: str, num_threads, iterations, engine: str
     with ctx.store(read_only=True) as store:
         data = load_interactions(store)
     rec = train(store, model, interactions=data)
-    _report(ctx, rec)
+    if place and hasattr(rec.model, "item_factors_"):
+        from tastemaker.hybrid import place_cold_items
+
+        with ctx.store(read_only=True) as store:
+            placed = place_cold_items(store, rec)
+        if any(placed.values()):
+            click.echo("placed items without plays: " + ", ".join(f"{n:,} by {s}" for s, n in placed.items() if n))
+    _report(ctx, rec, index)
 
 
 def _train_spark(ctx: Context, master, events, **params):
@@ -81,11 +95,14 @@ def _train_spark(ctx: Context, master, events, **params):
         return train_spark(store, trainer, spark)
 
 
-def _report(ctx: Context, rec) -> None:
+def _report(ctx: Context, rec, index: str = "auto") -> None:
+    from tastemaker.cli.index import build_and_save
+
     rec.save(ctx.model_path)
     meta = rec.metadata
     click.echo(f"trained {type(rec.model).__name__} on {meta['interactions']:,} interactions "
                f"({meta['users']:,} users x {meta['items']:,} items) in {meta['train_seconds']:.1f}s")
     click.echo(f"saved model {rec.version} to {ctx.model_path}")
+    build_and_save(ctx, rec, index)
     for warning in meta.get("warnings", []):
         click.echo(f"warning: {warning}", err=True)

@@ -29,11 +29,12 @@ from tastemaker.evaluation._metrics import (
 )
 from tastemaker.evaluation._report import write_report
 from tastemaker.evaluation._search import SearchResult, grid_search, random_search
+from tastemaker.evaluation._coldstart import cold_start_split
 from tastemaker.evaluation._split import leave_k_out, random_holdout, temporal_split
 
 __all__ = [
     # splitters
-    "random_holdout", "leave_k_out", "temporal_split",
+    "random_holdout", "leave_k_out", "temporal_split", "cold_start_split",
     # metrics
     "precision_at_k", "recall_at_k", "ndcg_at_k", "average_precision_at_k", "reciprocal_rank_at_k",
     "hit_rate_at_k", "catalogue_coverage", "novelty", "intra_list_diversity",

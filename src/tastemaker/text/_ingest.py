@@ -17,6 +17,10 @@ trimmed, runs of blanks as one space; an id takes precedence over a name. The wh
 and checked before anything is written, and written in one transaction: an unknown item, an empty
 text or a malformed row is one error naming the file, the row and the column, and nothing is
 written. The same bytes twice are a no-op.
+
+With ``new_artists=True`` (``--new-artists``), a text about an artist the store does not know
+creates that artist (kind ``artist``, id = the given ``item_id``, else the name as written, with no
+plays): a fresh artist that ``tastemaker train`` then places from its descriptors.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ def normalise_name(name: str) -> str:
     return " ".join(unicodedata.normalize("NFC", name).lower().split())
 
 
-def ingest_texts(store: Store, path: str | os.PathLike) -> IngestResult:
+def ingest_texts(store: Store, path: str | os.PathLike, *, new_artists: bool = False) -> IngestResult:
     """Load texts about items into the store's ``texts`` table (see the module docstring).
 
     Parameters
@@ -57,11 +61,13 @@ def ingest_texts(store: Store, path: str | os.PathLike) -> IngestResult:
         Must already hold the items the texts are about (e.g. after ``tastemaker ingest hetrec``).
     path : str or os.PathLike
         A ``.csv`` or ``.jsonl`` file, or a folder of ``.txt`` files.
+    new_artists : bool, default False
+        Create the artists no item matches, instead of reporting them as errors.
 
     Returns
     -------
     IngestResult
-        ``kind="texts"``, ``rows`` = texts written, ``counts={"texts": rows}``.
+        ``kind="texts"``, ``rows`` = texts written, ``counts={"texts": rows, "items": new}``.
 
     Raises
     ------
@@ -94,6 +100,7 @@ def ingest_texts(store: Store, path: str | os.PathLike) -> IngestResult:
         files = [path]
     source_id = fingerprint(files, names=path.is_dir())
     resolved: list[tuple[str, str | None, str | None, str]] = []
+    created: dict[str, str] = {}
 
     def stage(con: duckdb.DuckDBPyConnection) -> None:
         ids = {r[0] for r in con.execute("SELECT item_id FROM items").fetchall()}
@@ -101,13 +108,16 @@ def ingest_texts(store: Store, path: str | os.PathLike) -> IngestResult:
         for item_id, name in con.execute("SELECT item_id, name FROM items WHERE name IS NOT NULL").fetchall():
             by_name.setdefault(normalise_name(name), []).append(item_id)
         for rec in records:
-            item_id = _match(rec, ids, by_name)
+            item_id = _match(rec, ids, by_name, created if new_artists else None)
             resolved.append((item_id, rec["source"], rec["title"], rec["text"]))
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_TEMP} (item_id VARCHAR, source VARCHAR, title VARCHAR, "
                     "body VARCHAR)")
         con.executemany(f"INSERT INTO {_TEMP} VALUES (?, ?, ?, ?)", resolved)
 
     def write(con: duckdb.DuckDBPyConnection) -> int:
+        if created:
+            con.executemany("INSERT INTO items (item_id, kind, name, artist_id, artist_name) VALUES (?, 'artist', ?, ?, ?)",
+                            [(i, n, i, n) for i, n in created.items()])
         row = con.execute(f"INSERT INTO texts (item_id, source, title, body, ts) "
                           f"SELECT item_id, source, title, body, now()::TIMESTAMP FROM {_TEMP}").fetchone()
         return int(row[0])
@@ -193,8 +203,11 @@ def _record(values: dict, path: Path, row: int, source: str) -> dict:
             "source": (values.get("source") or "").strip() or source, "by_file_name": False}
 
 
-def _match(rec: dict, ids: set[str], by_name: dict[str, list[str]]) -> str:
+def _match(rec: dict, ids: set[str], by_name: dict[str, list[str]], created: dict[str, str] | None) -> str:
     where = rec["where"]
+    if created is not None and not rec["by_file_name"] and rec[_ID] and rec[_ID] not in ids:
+        created.setdefault(rec[_ID], rec[_NAME] or rec[_ID])
+        return rec[_ID]
     if rec[_ID] and (rec[_ID] in ids or not rec["by_file_name"]):
         if rec[_ID] not in ids:
             raise InputError(f"unknown item_id {rec[_ID]!r}", **where, column=_ID,
@@ -202,9 +215,17 @@ def _match(rec: dict, ids: set[str], by_name: dict[str, list[str]]) -> str:
         return rec[_ID]
     matches = by_name.get(normalise_name(rec[_NAME]), [])
     column = None if rec["by_file_name"] else _NAME
+    if not matches and created is not None:
+        fresh = [i for i, n in created.items() if normalise_name(n) == normalise_name(rec[_NAME])]
+        item_id = fresh[0] if fresh else rec[_NAME]
+        if item_id in ids:
+            raise InputError(f"cannot create the artist {rec[_NAME]!r}: an item with that id exists", **where,
+                             column=column, hint="give an item_id")
+        created.setdefault(item_id, rec[_NAME])
+        return item_id
     if not matches:
         raise InputError(f"no item is named {rec[_NAME]!r}", **where, column=column,
-                         hint="check the spelling, or give the item_id")
+                         hint="check the spelling, give the item_id, or pass --new-artists to add it")
     if len(matches) > 1:
         raise InputError(f"{len(matches)} items are named {rec[_NAME]!r} (ids {', '.join(sorted(matches))})",
                          **where, column=column, hint="give the item_id instead")
