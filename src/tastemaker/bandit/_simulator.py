@@ -89,6 +89,7 @@ class RunResult:
     oracle: np.ndarray  # rounds
     pages_per_round: int
     seconds: dict[str, float] = field(default_factory=dict)
+    states: list[dict] = field(default_factory=list)  # per agent: {user: {item: (shown, streamed)}}
 
     def stream_rate(self) -> np.ndarray:
         """Cumulative streams per card shown, per agent and round."""
@@ -235,4 +236,5 @@ class HetRecSimulator:
                 seconds[agent.name] += time.perf_counter() - started
             if progress is not None:
                 progress(1)
-        return RunResult([a.name for a in agents], expected, streams, cards, oracle, pages_per_round, seconds)
+        return RunResult([a.name for a in agents], expected, streams, cards, oracle, pages_per_round, seconds,
+                         states)
