@@ -1,4 +1,9 @@
-"""``tastemaker ingest audio-features``, ``tastemaker ingest audio`` and ``tastemaker train-audio``."""
+"""``tastemaker ingest audio-features``, ``tastemaker ingest audio`` and ``tastemaker train-audio``.
+
+Items with audio features but no plays are placed by ``tastemaker train`` itself
+(:func:`tastemaker.hybrid.place_cold_items`); spectrograms need a CNN trained on the model's
+factors, which takes longer, so that is its own step: ``tastemaker train-audio``.
+"""
 
 from __future__ import annotations
 
@@ -51,39 +56,33 @@ def ingest_audio_cmd(ctx: Context, path: str, manifest: str | None, kind: str, s
 
 
 @cli.command("train-audio")
-@click.option("--from", "source", type=click.Choice(["spectrograms", "features"]), default="spectrograms",
-              show_default=True, help="Learn from spectrograms (`ingest audio`, a CNN) or from tabular audio "
-                                      "features (`ingest audio-features`, nearest neighbours).")
 @click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True, help="CNN training epochs.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the CNN.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="PyTorch CPU threads.")
-@click.option("--neighbors", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Neighbours averaged from audio features.")
+@click.option("--index", "index", type=click.Choice(["auto", "voyager", "exact", "none"]), default="auto",
+              show_default=True, help="Retrieval index rebuilt next to the model (as `tastemaker train`).")
 @pass_ctx
-def train_audio_cmd(ctx: Context, source: str, epochs: int, seed: int, threads: int, neighbors: int) -> None:
-    """Learn the trained model's item factors from audio, then add the items that have audio but no
-    listeners to the model (it is saved in place), so they get recommended like any other item."""
-    from tastemaker.content import FeatureRegressor, place_from_audio, place_from_features
+def train_audio_cmd(ctx: Context, epochs: int, seed: int, threads: int, index: str) -> None:
+    """Learn the trained model's item factors from spectrograms (`ingest audio`) with a CNN, then
+    add the songs that have audio but no listeners to the model (saved in place, the CNN next to
+    it as <model>.audio.npz), so they are recommended like any other song. Run it again after
+    each `tastemaker train`."""
+    from tastemaker.cli.index import build_and_save
+    from tastemaker.content import AudioRegressor, place_from_audio
 
     rec = ctx.recommender()
     with ctx.store(read_only=True) as store:
-        if source == "features":
-            placement = place_from_features(store, rec, FeatureRegressor(n_neighbors=neighbors))
-            detail = f"{placement.model!r}"
-        else:
-            from tastemaker.content import AudioRegressor
-
-            placement = place_from_audio(store, rec, AudioRegressor(epochs=epochs, random_state=seed,
-                                                                    num_threads=threads), show_progress=True)
-            loss = placement.model.validation_loss_
-            detail = "CNN" + (f", validation loss {loss:.3f}" if loss is not None else "")
-    click.echo(f"learned from {placement.trained_on:,} items with listeners ({detail}) in {placement.seconds:.1f}s")
+        placement = place_from_audio(store, rec, AudioRegressor(epochs=epochs, random_state=seed,
+                                                                num_threads=threads), show_progress=True)
+    loss = placement.model.validation_loss_
+    click.echo(f"learned from {placement.trained_on:,} songs with listeners (CNN"
+               + (f", validation loss {loss:.3f}" if loss is not None else "") + f") in {placement.seconds:.1f}s")
     rec.save(ctx.model_path)
-    if source == "spectrograms":
-        audio_path = ctx.model_path.with_name(ctx.model_path.stem + ".audio.npz")
-        placement.model.save(audio_path, model_version=rec.version)
-        click.echo(f"saved the audio model to {audio_path}")
+    audio_path = ctx.model_path.with_name(ctx.model_path.stem + ".audio.npz")
+    placement.model.save(audio_path, model_version=rec.version)
     shown = ", ".join(rec.name(rec.items.index(i)) for i in placement.placed[:5])
-    click.echo(f"placed {len(placement.placed):,} items without listeners ({placement.signal})"
-               + (f": {shown}{', ...' if len(placement.placed) > 5 else ''}" if shown else "")
-               + f"; saved model {rec.version} to {ctx.model_path}")
+    more = ", ..." if len(placement.placed) > 5 else ""
+    click.echo(f"placed {len(placement.placed):,} songs without listeners by their sound"
+               + (f" ({shown}{more})" if shown else "") + f"; saved model {rec.version} to {ctx.model_path}")
+    click.echo(f"saved the audio model to {audio_path}")
+    build_and_save(ctx, rec, index)

@@ -30,7 +30,7 @@ from tastemaker.content._features import (
 )
 from tastemaker.content._place import cold_items, place_items
 from tastemaker.content._regressor import FeatureRegressor, normalize_rows
-from tastemaker.content._train import Placement, place_from_audio, place_from_features
+from tastemaker.content._train import Placement, place_from_audio
 
 __all__ = [
     "AudioRegressor",
@@ -43,7 +43,6 @@ __all__ = [
     "FeatureRegressor",
     "place_items",
     "place_from_audio",
-    "place_from_features",
     "Placement",
     "cold_items",
     "normalize_rows",

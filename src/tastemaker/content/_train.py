@@ -1,4 +1,4 @@
-"""Train a content model on the items that have listeners, and place the items that have none."""
+"""Train the audio CNN on the songs that have listeners, and place the songs that have none."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tastemaker.content._clips import load_spectrograms
-from tastemaker.content._features import load_audio_features
 from tastemaker.content._place import cold_items, place_items
-from tastemaker.content._regressor import FeatureRegressor
-from tastemaker.data import Store, Vocabulary
+from tastemaker.data import Store
 from tastemaker.errors import InputError
 
-__all__ = ["place_from_audio", "place_from_features", "Placement"]
+__all__ = ["place_from_audio", "Placement"]
 
 
 @dataclass
@@ -24,13 +22,13 @@ class Placement:
     Attributes
     ----------
     signal : str
-        ``"audio"`` (spectrograms and the CNN) or ``"audio-features"`` (tabular features).
+        ``"audio"``.
     trained_on : int
         Items with listeners and content the model learned from.
     placed : list of str
         Ids of the items without listeners now in the recommender.
-    model : object
-        The fitted :class:`AudioRegressor` or :class:`FeatureRegressor`.
+    model : AudioRegressor
+        The fitted network.
     seconds : float
         Time taken.
     """
@@ -109,24 +107,3 @@ def place_from_audio(store: Store, recommender, regressor=None, *, show_progress
         place_items(recommender, ids[cold], _names(store, ids[cold]), predicted, "audio")
         placed = ids[cold].tolist()
     return Placement("audio", len(warm), placed, regressor, round(time.time() - started, 3))
-
-
-def place_from_features(store: Store, recommender, regressor: FeatureRegressor | None = None) -> Placement:
-    """Like :func:`place_from_audio`, from tabular audio features and a :class:`FeatureRegressor`."""
-    started = time.time()
-    rows = store.con.execute("SELECT item_id FROM audio_features ORDER BY item_id").fetchall()
-    if not rows:
-        raise InputError("the store holds no audio features", path=store.location,
-                         hint="ingest them first: `tastemaker ingest audio-features FILE`")
-    vocab = Vocabulary([r[0] for r in rows], name="item")
-    cols, X = load_audio_features(store, vocab)
-    ids = vocab.ids[cols]
-    warm, cold = _split(recommender, ids, "audio-features")
-    _check_warm(len(warm), "audio features", store)
-    regressor = regressor if regressor is not None else FeatureRegressor()
-    regressor.fit(X[warm], recommender.model.item_factors_[recommender.items.indices(ids[warm])])
-    placed = []
-    if len(cold):
-        place_items(recommender, ids[cold], _names(store, ids[cold]), regressor.predict(X[cold]), "audio-features")
-        placed = ids[cold].tolist()
-    return Placement("audio-features", len(warm), placed, regressor, round(time.time() - started, 3))
