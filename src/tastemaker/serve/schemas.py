@@ -12,8 +12,12 @@ __all__ = [
     "EventBatch", "EventsAccepted", "ListenerState", "error_responses",
 ]  # fmt: skip
 
-Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$",
-                          description="An external id of the store, e.g. HetRec user '2' or artist '289'.")]
+# neither end may be a control or space character (the store trims spaces); spelled out as ranges
+# because \s and . differ between the JSON Schema (ECMA), Python and Rust regex engines
+_EDGE = "[^\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200b\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]"
+Id = Annotated[str, Field(min_length=1, max_length=200, pattern=f"^{_EDGE}([\\s\\S]*{_EDGE})?$",
+                          description="An external id of the store, e.g. HetRec user '2' or artist '289'; "
+                                      "no spaces or control characters at either end.")]
 
 
 class ErrorMessage(BaseModel):

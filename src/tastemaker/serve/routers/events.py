@@ -26,5 +26,5 @@ def post_events(body: Event | EventBatch, engine: EngineDep, settings: SettingsD
     existed = {e.user_id: before.has_user(e.user_id) for e in events}
     snapshot, folded = engine.record([e.model_dump() for e in events])
     return EventsAccepted(accepted=len(events), model_version=snapshot.version,
-                          users=[ListenerState(user_id=u, new=not existed[u], items=live.row.nnz)
+                          users=[ListenerState(user_id=u, new=not existed.get(u, False), items=live.row.nnz)
                                  for u, live in folded.items()])
