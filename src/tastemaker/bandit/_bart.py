@@ -18,7 +18,7 @@ from tastemaker.bandit._features import FeatureSpace
 from tastemaker.bandit._fm import FactorizationMachine, LogisticRegression
 from tastemaker.bandit._policy import CARD, PageInput, Policy, Trajectory, model_policy
 
-__all__ = ["LoggedPage", "BaRT", "training_rows", "card_propensities"]
+__all__ = ["LoggedPage", "BaRT", "training_rows", "card_propensities", "save_bart", "load_bart"]
 
 
 @dataclass
@@ -169,3 +169,23 @@ class BaRT:
             bart.reward_model_ = kind.from_arrays(arrays)
         bart.version_, bart.n_trained_ = meta["version"], meta["n_trained"]
         return bart
+
+
+def save_bart(bart: BaRT, path) -> None:
+    """Write a BaRT model file (``.npz`` with a JSON header, no pickle, atomic)."""
+    from tastemaker.cf._io import write_model_file
+
+    meta, arrays = bart.state()
+    write_model_file(path, {"metadata": meta}, arrays)
+
+
+def load_bart(path) -> BaRT:
+    """Read a file written by :func:`save_bart`."""
+    from tastemaker.cf._io import read_model_file
+    from tastemaker.errors import InputError
+
+    meta, arrays = read_model_file(path)
+    meta = meta.get("metadata", {})
+    if meta.get("kind") != "bart":
+        raise InputError("not a BaRT model file", path=path, hint="train one with `tastemaker bandit train`")
+    return BaRT.from_state(meta, arrays)
