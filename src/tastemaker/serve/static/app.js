@@ -14,7 +14,7 @@ function pct(x) {
 function actions(item) {
   return el("span", { class: "actions" },
     el("button", { class: "play", title: "Play", onclick: () => send(item, "play") }, "▶ Play"),
-    el("button", { class: "skip", title: "Skip", onclick: () => send(item, "skip") }, "⏭ Skip"),
+    el("button", { class: "skip", title: "Skip", onclick: () => send(item, "skip") }, "» Skip"),
     el("button", { class: "like", title: "Similar artists", onclick: () => showSimilar(item) }, "≈ Similar"));
 }
 
