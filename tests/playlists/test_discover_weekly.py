@@ -64,6 +64,7 @@ def test_tag_penalty_spreads_tags(hetrec):
     assert distinct_tags(1.0) > distinct_tags(0.0) + 1
 
 
+@pytest.mark.slow
 def test_no_repeats_across_weeks_and_rerun_replaces_the_week(hetrec):
     store, rec = hetrec
     first = discover_weekly(store, rec, "2026-W47")
