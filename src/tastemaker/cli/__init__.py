@@ -12,7 +12,7 @@ import sys
 import click
 
 from tastemaker.cli._common import cli
-from tastemaker.cli import bandit, batch_recommend, content, demo, discover_weekly, evaluate, home, ingest, recommend, serve, text, train  # noqa: F401  (register commands)
+from tastemaker.cli import bandit, batch_recommend, content, demo, discover_weekly, evaluate, home, index, ingest, recommend, serve, text, train  # noqa: F401  (register commands)
 
 __all__ = ["cli", "main"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import click
@@ -34,7 +35,12 @@ class Context:
 
         if not self.model_path.exists():
             raise click.ClickException(f"no model at {self.model_path}: run `tastemaker train` first")
-        return Recommender.load(self.model_path)
+        with warnings.catch_warnings(record=True) as caught:  # a stale index: one line, not a warning dump
+            warnings.simplefilter("always", UserWarning)
+            rec = Recommender.load(self.model_path)
+        for warning in caught:
+            click.echo(f"warning: {warning.message}", err=True)
+        return rec
 
 
 pass_ctx = click.make_pass_decorator(Context)

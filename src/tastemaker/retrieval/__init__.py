@@ -18,11 +18,12 @@ and is saved next to it, versioned with it.
 """
 
 from tastemaker.retrieval._base import ItemIndex
-from tastemaker.retrieval._bundle import KINDS, Retrieval, StaleIndexError, factors_digest, index_path
+from tastemaker.retrieval._bundle import (KINDS, VOYAGER_MIN_ITEMS, Retrieval, StaleIndexError, auto_kind,
+                                         factors_digest, index_path)
 from tastemaker.retrieval._exact import ExactIndex
 
 __all__ = ["ItemIndex", "ExactIndex", "VoyagerIndex", "Retrieval", "StaleIndexError", "KINDS", "factors_digest",
-           "index_path"]
+           "index_path", "auto_kind", "VOYAGER_MIN_ITEMS"]
 
 
 def __getattr__(name):

@@ -16,7 +16,7 @@ from tastemaker.errors import InputError
 from tastemaker.retrieval._base import ItemIndex
 from tastemaker.retrieval._exact import ExactIndex
 
-__all__ = ["Retrieval", "KINDS", "factors_digest", "index_path", "StaleIndexError"]
+__all__ = ["Retrieval", "KINDS", "factors_digest", "index_path", "StaleIndexError", "auto_kind", "VOYAGER_MIN_ITEMS"]
 
 FORMAT = "tastemaker-index"
 FORMAT_VERSION = 1
@@ -148,6 +148,9 @@ class Retrieval:
         """
         path = Path(path)
         hint = "rebuild it with `tastemaker index`"
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"PK\x03\x04":
+                raise InputError("not a tastemaker index (not an .npz archive)", path=path, hint=hint)
         try:
             with np.load(path, allow_pickle=False) as data:
                 if _META_KEY not in data.files:
@@ -196,3 +199,21 @@ class _Described:
         self.kind = meta.get("kind")
         self.n_items = int(meta.get("n_items", -1))
         self.dim = int(meta.get("dim", -1))
+
+
+#: catalogues at least this large get a Voyager index by default (``tastemaker train --index
+#: auto``): below it one exact query scores every item in about a millisecond (see the README's
+#: retrieval benchmark), so an approximate index would only cost recall
+VOYAGER_MIN_ITEMS = 50_000
+
+
+def auto_kind(n_items: int) -> str:
+    """``"voyager"`` for catalogues of :data:`VOYAGER_MIN_ITEMS` items or more (when Voyager is
+    installed), else ``"exact"``."""
+    if n_items < VOYAGER_MIN_ITEMS:
+        return "exact"
+    try:
+        import voyager  # noqa: F401
+    except ImportError:
+        return "exact"
+    return "voyager"

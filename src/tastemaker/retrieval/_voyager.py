@@ -10,14 +10,19 @@ from tastemaker.retrieval._base import ItemIndex
 from tastemaker.retrieval._exact import brute_force
 from tastemaker.retrieval._kernels import rescore_topk
 
-__all__ = ["VoyagerIndex", "SPACES", "DEFAULTS"]
+__all__ = ["VoyagerIndex", "SPACES", "ORDERS", "DEFAULTS"]
 
 #: how inner-product search runs on the graph: Voyager's inner-product space on the factors, or
 #: the MIPS -> nearest-neighbour reduction (Bachrach et al. 2014: items get a last coordinate
 #: sqrt(M^2 - |y|^2), queries 0) searched by Euclidean distance or by cosine
 SPACES = ("ip", "euclidean", "cosine")
 #: chosen on the 360K-scale model by benchmarks/bench_retrieval.py (recall@10 >= 0.95 there)
-DEFAULTS = dict(space="ip", M=16, ef_construction=200, ef=64, random_seed=1)
+DEFAULTS = dict(space="ip", M=16, ef_construction=200, ef=64, order="norm-desc", random_seed=1)
+#: insertion orders: by decreasing or increasing factor norm, or by item id. On ALS factors the
+#: order decides whether an inner-product graph works at all: inserted by id (an order unrelated
+#: to the norms), items end up unreachable and recall@10 stays far below 0.95 at any ef; inserted
+#: by norm, the same graph reaches it with a small ef (see benchmarks/bench_retrieval.py)
+ORDERS = ("norm-desc", "norm-asc", "id")
 #: queries per Voyager call: bounds the candidate arrays of a batch of every user
 _CHUNK = 16384
 #: rows still short of k after fetching this many candidates are searched exactly
@@ -52,6 +57,8 @@ class VoyagerIndex(ItemIndex):
         Graph degree and build-time search depth (larger: better recall, slower build).
     ef : int
         Query-time search depth; a query for ``k`` candidates searches ``max(ef, k)``.
+    order : {"norm-desc", "norm-asc", "id"}
+        Insertion order (see :data:`ORDERS`; it matters a lot for inner-product graphs).
     random_seed : int
         Seed of the graph's level assignment. With ``num_threads=1`` the build is
         byte-for-byte reproducible; parallel insertion order is not.
@@ -63,7 +70,7 @@ class VoyagerIndex(ItemIndex):
 
     def __init__(self, item_factors, metric: str = "ip", *, space: str = DEFAULTS["space"],
                  M: int = DEFAULTS["M"], ef_construction: int = DEFAULTS["ef_construction"],
-                 ef: int = DEFAULTS["ef"], random_seed: int = DEFAULTS["random_seed"],
+                 ef: int = DEFAULTS["ef"], order: str = DEFAULTS["order"], random_seed: int = DEFAULTS["random_seed"],
                  num_threads: int = 0, _graph=None):
         super().__init__(item_factors, metric)
         if space not in SPACES:
@@ -71,7 +78,10 @@ class VoyagerIndex(ItemIndex):
         for name, value in (("M", M), ("ef_construction", ef_construction), ("ef", ef)):
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if order not in ORDERS:
+            raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
         self.space = space if metric == "ip" else "ip"
+        self.order = order
         self.M, self.ef_construction, self.ef, self.random_seed = int(M), int(ef_construction), int(ef), int(random_seed)
         norms = np.linalg.norm(self.item_factors, axis=1)
         self.max_norm = float(norms.max())
@@ -90,7 +100,7 @@ class VoyagerIndex(ItemIndex):
 
     def params(self) -> dict:
         return {"metric": self.metric, "space": self.space, "M": self.M, "ef_construction": self.ef_construction,
-                "ef": self.ef, "random_seed": self.random_seed}
+                "ef": self.ef, "order": self.order, "random_seed": self.random_seed}
 
     def _build(self, norms: np.ndarray, n_threads: int):
         voyager = _voyager()
@@ -102,7 +112,11 @@ class VoyagerIndex(ItemIndex):
             vectors = np.ascontiguousarray(np.column_stack([vectors, extra]), dtype=np.float32)
         graph = voyager.Index(space, num_dimensions=vectors.shape[1], M=self.M, ef_construction=self.ef_construction,
                               random_seed=self.random_seed, max_elements=len(vectors))
-        graph.add_items(vectors, np.arange(len(vectors)), num_threads=n_threads)
+        if self.order == "id":
+            order = np.arange(len(vectors))
+        else:  # stable, so equal norms (e.g. the cosine index's unit vectors) keep id order
+            order = np.argsort(-norms if self.order == "norm-desc" else norms, kind="stable")
+        graph.add_items(np.ascontiguousarray(vectors[order]), order, num_threads=n_threads)
         return graph
 
     def _query_vectors(self, q: np.ndarray) -> np.ndarray:
