@@ -61,6 +61,7 @@ def _logs(policy, cands, appeal, rng, n):
     return pages
 
 
+@pytest.mark.slow
 def test_estimators_cover_the_true_value_of_other_policies():
     cands, appeal, rng = _world()
     logging_scores = appeal + rng.normal(0.0, 0.3, size=appeal.shape)  # a noisy version of the truth
