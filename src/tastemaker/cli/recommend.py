@@ -21,11 +21,35 @@ def recommend_cmd(ctx: Context, user: str, n: int, explain: bool) -> None:
     """Top-N items USER has never played (USER is the store's user id)."""
     rec = ctx.recommender()
     recs = rec.recommend(user, n=n, explain=explain)
-    rows = [[str(i + 1), r.name, f"{r.score:.3f}"] + ([format_because(r.because)] if explain else [])
+    why = _placed_reasons(ctx, rec, user, recs) if explain else {}
+    rows = [[str(i + 1), r.name, f"{r.score:.3f}"]
+            + ([why.get(r.item_id) or format_because(r.because)] if explain else [])
             for i, r in enumerate(recs)]
     headers = ["#", "item", "score"] + (["because you listened to"] if explain else [])
     click.echo(f"recommendations for user {user} (model {rec.version}):")
     click.echo(table(rows, headers))
+
+
+def _placed_reasons(ctx: Context, rec, user: str, recs) -> dict[str, str]:
+    """For items placed without plays: "tagged like Y" or "sounds like X", naming the signal."""
+    from tastemaker.content import cold_items
+
+    placed = {i for ids in cold_items(rec).values() for i in ids}
+    wanted = [r.item_id for r in recs if r.item_id in placed]
+    if not wanted or not ctx.db_path.exists():
+        return {}
+    from tastemaker.content import load_audio_features
+    from tastemaker.hybrid import explain_signal
+    from tastemaker.text import CulturalVectors
+
+    with ctx.store(read_only=True) as store:
+        cv = CulturalVectors().fit_store(store)
+        cols, X = load_audio_features(store, rec.items)
+    out = {}
+    for item_id in wanted:
+        signal, text = explain_signal(rec, user, item_id, cultural=cv, audio=(rec.items, cols, X))
+        out[item_id] = f"{text} ({signal}: nobody has played it yet)"
+    return out
 
 
 @cli.command("similar")

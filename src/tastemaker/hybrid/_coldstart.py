@@ -82,7 +82,8 @@ class ColdStartRanker:
         self.factorize = factorize
         self.random_state = random_state
 
-    def fit(self, user_items, X, prior, user_factors=None, item_factors=None, audio=None) -> ColdStartRanker:
+    def fit(self, user_items, X, prior, user_factors=None, item_factors=None, audio=None,
+            validation_candidates=None) -> ColdStartRanker:
         """Learn the map and the weights.
 
         Parameters
@@ -98,13 +99,17 @@ class ColdStartRanker:
         audio : (cols, features), optional
             Item columns with audio features and their (standardised) features, as returned by
             :func:`tastemaker.content.load_audio_features`.
+        validation_candidates : array of int, optional
+            Rank only the held-out validation items among these columns (e.g. the items with audio
+            features, to choose weights for ranking such items); recall still counts every held-out
+            item a user played.
         """
         factorize = self.factorize or default_factorize
         R = sp.csr_matrix(user_items, dtype=np.float32)
         X = sp.csr_matrix(X, dtype=np.float64)
         prior = np.asarray(prior, dtype=np.float64)
         if self.weights is None:
-            self.weights_ = self._choose_weights(R, X, prior, factorize, audio)
+            self.weights_ = self._choose_weights(R, X, prior, factorize, audio, validation_candidates)
         else:
             self.weights_ = {s: float(self.weights.get(s, 0.0)) for s in SIGNALS}
         if user_factors is None or item_factors is None:
@@ -148,7 +153,7 @@ class ColdStartRanker:
         sig = self.signals(users, candidates)
         return sum(self.weights_[s] * zscore_rows(sig[s]) for s in SIGNALS if self.weights_[s])
 
-    def _choose_weights(self, R, X, prior, factorize, audio=None) -> dict[str, float]:
+    def _choose_weights(self, R, X, prior, factorize, audio=None, candidates=None) -> dict[str, float]:
         from tastemaker.evaluation import recall_at_k
 
         rng = check_random_state(self.random_state)
@@ -163,13 +168,14 @@ class ColdStartRanker:
         probe = ColdStartRanker(self.alpha, weights={s: 1.0 for s in SIGNALS})
         probe._set_state(inner, X, prior, U, V, audio)
         truth = sp.csr_matrix(R[:, held])
-        users = np.flatnonzero(np.diff(truth.indptr) > 0)
-        z = {k: zscore_rows(v) for k, v in probe.signals(users, held).items()}
+        ranked = np.arange(len(held)) if candidates is None else np.flatnonzero(np.isin(held, candidates))
+        users = np.flatnonzero(np.diff(sp.csr_matrix(truth[:, ranked]).indptr) > 0)
+        z = {k: zscore_rows(v) for k, v in probe.signals(users, held[ranked]).items()}
         best, self.validation_ = None, []
         grid = {**_GRID, "audio": _GRID["audio"] if audio is not None else (0.0,)}
         for combo in itertools.product(*(grid[s] for s in SIGNALS)):
             S = sum(w * z[s] for w, s in zip(combo, SIGNALS) if w)
-            ids = np.argsort(-S, axis=1, kind="stable")[:, :50]
+            ids = ranked[np.argsort(-S, axis=1, kind="stable")[:, :50]]
             recall = float(np.nanmean(recall_at_k(ids, truth[users], 50)))
             self.validation_.append((dict(zip(SIGNALS, combo)), recall))
             if best is None or recall > best[1]:

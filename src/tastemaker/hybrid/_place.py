@@ -38,7 +38,7 @@ def place_cold_items(store: Store, recommender, cultural=None, *, audio: bool = 
     dict
         How many items each signal placed, e.g. ``{"culture": 390, "audio": 0}``.
     """
-    from tastemaker.content import cold_items, place_items
+    from tastemaker.content import cold_items, normalize_rows, place_items
     from tastemaker.text import CulturalVectors
 
     model = recommender.model
@@ -57,8 +57,10 @@ def place_cold_items(store: Store, recommender, cultural=None, *, audio: bool = 
     if len(fit_rows) and len(cold_rows):
         F = model.item_factors_
         culture = CultureMap(alpha).fit(cv.weights_[fit_rows], F[fit_cols])
-        place_items(recommender, ids[cold_rows], cv.names_[cold_rows], culture.predict(cv.weights_[cold_rows]),
-                    "culture", scale=None)
+        # ridge shrinks predictions towards 0; a fresh item gets the direction it predicts and the
+        # median length of the learned items, so that it competes with them in recommendations
+        predicted = normalize_rows(culture.predict(cv.weights_[cold_rows]))
+        place_items(recommender, ids[cold_rows], cv.names_[cold_rows], predicted, "culture", scale="median")
         placed["culture"] = len(cold_rows)
     if audio:
         placed["audio"] = _place_audio(store, recommender, set(ids.tolist()))
