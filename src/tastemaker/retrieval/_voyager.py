@@ -17,7 +17,7 @@ __all__ = ["VoyagerIndex", "SPACES", "ORDERS", "DEFAULTS"]
 #: sqrt(M^2 - |y|^2), queries 0) searched by Euclidean distance or by cosine
 SPACES = ("ip", "euclidean", "cosine")
 #: chosen on the 360K-scale model by benchmarks/bench_retrieval.py (recall@10 >= 0.95 there)
-DEFAULTS = dict(space="ip", M=16, ef_construction=200, ef=64, order="norm-desc", random_seed=1)
+DEFAULTS = dict(space="ip", M=16, ef_construction=100, ef=32, order="norm-desc", random_seed=1)
 #: insertion orders: by decreasing or increasing factor norm, or by item id. On ALS factors the
 #: order decides whether an inner-product graph works at all: inserted by id (an order unrelated
 #: to the norms), items end up unreachable and recall@10 stays far below 0.95 at any ef; inserted
