@@ -17,3 +17,9 @@ router = APIRouter(include_in_schema=False)
 def index() -> FileResponse:
     """The listener page: recommendations, similar artists, search, play and skip."""
     return FileResponse(STATIC / "index.html")
+
+
+@router.get("/discover-weekly")
+def discover_weekly_page() -> FileResponse:
+    """A listener's Discover Weekly: the week's playlist with its explanations, and earlier weeks."""
+    return FileResponse(STATIC / "discover-weekly.html")

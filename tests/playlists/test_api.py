@@ -1,0 +1,57 @@
+"""GET /users/{id}/discover-weekly and the web page, on a HetRec store with two stored weeks."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from tastemaker.playlists import DiscoverWeekly, discover_weekly  # noqa: E402
+from tastemaker.serve import Settings, create_app  # noqa: E402
+
+
+@pytest.fixture
+def client(hetrec, tmp_path):
+    store, rec = hetrec
+    discover_weekly(store, rec, "2026-W47", user_ids=["2", "3"], generator=DiscoverWeekly(size=10))
+    discover_weekly(store, rec, "2026-W48", user_ids=["2"])
+    db = store.location
+    store.close()  # the server opens the store read-only, like `tastemaker serve` beside a batch job
+    model = tmp_path / "als.npz"
+    rec.save(model)
+    with TestClient(create_app(Settings(db_path=db, model_path=model, reload_interval=0))) as client:
+        yield client
+
+
+def test_newest_week_by_default(client):
+    body = client.get("/users/2/discover-weekly").json()
+    assert body["week"] == "2026-W48" and body["weeks"] == ["2026-W48", "2026-W47"]
+    assert [i["position"] for i in body["items"]] == list(range(1, 31))
+    assert all(i["explanation"] and i["name"] and i["reason"] in ("because", "fans", "tagged", "explore")
+               for i in body["items"])
+
+
+def test_a_given_week(client):
+    body = client.get("/users/2/discover-weekly", params={"week": "2026w47"}).json()
+    assert body["week"] == "2026-W47" and len(body["items"]) == 10
+    assert client.get("/users/3/discover-weekly").json()["week"] == "2026-W47"
+
+
+def test_errors(client):
+    bad = client.get("/users/2/discover-weekly", params={"week": "2026-W99"})
+    assert bad.status_code == 422 and "2026-W99" in bad.json()["detail"]
+    missing = client.get("/users/2/discover-weekly", params={"week": "2026-W40"})
+    assert missing.status_code == 404 and "tastemaker discover-weekly --week 2026-W40" in missing.json()["detail"]
+    assert client.get("/users/4/discover-weekly").status_code == 404  # known listener, nothing stored
+    assert "unknown user" in client.get("/users/nosuchuser/discover-weekly").json()["detail"]
+
+
+def test_page_and_nav(client):
+    page = client.get("/discover-weekly")
+    assert page.status_code == 200 and "/static/discover-weekly.js" in page.text
+    assert "/discover-weekly" in client.get("/static/common.js").text
+    assert client.get("/static/discover-weekly.js").status_code == 200
+    assert "/users/{user_id}/discover-weekly" in client.get("/openapi.json").json()["paths"]
