@@ -2,7 +2,6 @@
 // A new page adds one entry here (and its HTML file in this folder).
 const NAV = [
   { href: "/", label: "Listen" },
-  { href: "/home", label: "Home" },
   { href: "/discover-weekly", label: "Discover Weekly" },
 ];
 
