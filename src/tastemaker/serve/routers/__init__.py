@@ -1,6 +1,6 @@
 """One router per resource. A new one is one line in :data:`ROUTERS` (and its module here)."""
 
-from tastemaker.serve.routers import discover_weekly, events, health, items, users, web
+from tastemaker.serve.routers import events, health, home, items, users, web
 
 __all__ = ["ROUTERS"]
 
@@ -9,6 +9,6 @@ ROUTERS = [
     users.router,
     items.router,
     events.router,
-    discover_weekly.router,
+    home.router,
     web.router,  # last: the web app's pages and static files
 ]

@@ -2,7 +2,7 @@
 // A new page adds one entry here (and its HTML file in this folder).
 const NAV = [
   { href: "/", label: "Listen" },
-  { href: "/discover-weekly", label: "Discover Weekly" },
+  { href: "/home", label: "Home" },
 ];
 
 function renderNav() {
