@@ -3,6 +3,7 @@
 const NAV = [
   { href: "/", label: "Listen" },
   { href: "/home", label: "Home" },
+  { href: "/discover-weekly", label: "Discover Weekly" },
 ];
 
 function renderNav() {
