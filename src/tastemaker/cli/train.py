@@ -49,6 +49,8 @@ def train_cmd(ctx: Context, algorithm: str, num_threads, iterations, engine: str
     """Train on every event in the store and save the model (atomically) to --model."""
     from tastemaker.recommender import train
 
+    if index in ("voyager", "exact") and algorithm not in ("als", "sgd"):
+        raise click.UsageError(f"--index {index} needs a factor model (als or sgd), not {algorithm}; use --index none")
     if engine == "spark":
         if algorithm != "als":
             raise click.UsageError("--engine spark trains ALS only")
