@@ -9,8 +9,9 @@ because    Because you listened to X         items most like X (cosine of ALS it
                                              the user's most played items
 tag        More of your top tag Y            items tagged Y, Y the tag of the user's plays (play-weighted)
 friends    Popular with your friends         what the user's friends play most
-new        New for you                       the newest items of the catalogue (first tagged most
-                                             recently), best ALS score for the user first
+new        New for you                       the newest items of the catalogue (first tagged or
+                                             played most recently) and items nobody has played yet
+                                             that a cold-start model placed; best ALS score first
 ========== ================================= ==========================================================
 
 Items the user already played are never candidates; every shelf's cards are ranked by the
@@ -118,6 +119,8 @@ class HomeCatalog:
         if dated.any():
             cut = np.quantile(self.first_seen[dated], 1.0 - fresh_share)
             self.fresh = dated & (self.first_seen >= cut)
+        # items no one has played yet but a content or culture model placed in the factor space
+        self.fresh |= (listeners == 0) & (norms[:, 0] > 1e-6)
         self._fresh_cols = np.flatnonzero(self.fresh)
 
     @classmethod
