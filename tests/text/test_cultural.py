@@ -12,7 +12,7 @@ from tastemaker.text import CulturalVectors, ingest_texts
 
 
 def test_top_terms_and_similar(store):
-    cv = CulturalVectors().fit_store(store)
+    cv = CulturalVectors(min_df=1).fit_store(store)
     terms = [t for t, _ in cv.top_terms("ABBA", 10)]
     assert "swedish" == terms[0]  # held by ABBA alone: the highest idf
     assert set(terms) == {"swedish", "pop", "disco", "70s"}
@@ -46,7 +46,7 @@ def test_ingest_texts_csv_jsonl_and_folder(store, tmp_path):
     (folder / "notes.md").write_text("ignored", encoding="utf-8")
     assert ingest_texts(store, folder).rows == 1
     assert store.stats()["texts"] == 4
-    cv = CulturalVectors().fit_store(store)
+    cv = CulturalVectors(min_df=1).fit_store(store)
     assert "modal jazz" in dict(cv.top_terms("Miles Davis", 50))
     assert "cool jazz" in dict(cv.top_terms("Miles Davis", 50))  # the tag phrase, also found in the text
 
@@ -85,7 +85,8 @@ def test_cli_terms_similar_and_ingest(store, tmp_path, capsys):
     store.close()
     assert main(["--db", db, "terms", "ABBA", "-n", "3"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("ABBA: swedish, ") and "weight" in out
+    # the default drops descriptors only one item has ("swedish" here)
+    assert out.startswith("ABBA: ") and "disco" in out and "swedish" not in out and "weight" in out
     assert main(["--db", db, "similar", "Metallica", "--by", "culture", "-n", "2"]) == 0
     out = capsys.readouterr().out
     assert "culturally similar to Metallica" in out and "thrash metal" in out
@@ -96,3 +97,8 @@ def test_cli_terms_similar_and_ingest(store, tmp_path, capsys):
     assert main(["--db", db, "ingest", "texts", str(bad)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "row 2" in err
+
+
+def test_min_df_drops_descriptors_of_one_item(store):
+    assert "swedish" in CulturalVectors(min_df=1).fit_store(store).terms_
+    assert "swedish" not in CulturalVectors().fit_store(store).terms_

@@ -83,8 +83,9 @@ class CulturalVectors:
         Weight ``1 + log(count)`` rather than the count.
     smooth_idf : bool, default True
         ``idf = log((1 + n) / (1 + df)) + 1``.
-    min_df : int, default 1
-        Descriptors held by fewer items are dropped.
+    min_df : int, default 2
+        Descriptors held by fewer items are dropped: a descriptor only one item has says nothing
+        about its likeness to others, and would crowd its top terms (unique bigrams of a text).
 
     Attributes
     ----------
@@ -104,7 +105,7 @@ class CulturalVectors:
     [('pop', 0.46), ('disco', 0.36), ('swedish', 0.33), ('70s', 0.31)]
     """
 
-    def __init__(self, sublinear_tf: bool = True, smooth_idf: bool = True, min_df: int = 1):
+    def __init__(self, sublinear_tf: bool = True, smooth_idf: bool = True, min_df: int = 2):
         self.sublinear_tf = sublinear_tf
         self.smooth_idf = smooth_idf
         self.min_df = min_df
