@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
 from tastemaker.errors import InputError
 
-__all__ = ["ItemIndex", "METRICS", "check_queries", "exclusion_matrix", "normalise"]
+__all__ = ["ItemIndex", "METRICS", "Exclusions", "check_queries", "exclusion_matrix", "normalise"]
 
 #: "ip": inner product (ALS scores, user -> items); "cosine": cosine of the factors (item -> items)
 METRICS = ("ip", "cosine")
@@ -36,43 +37,59 @@ def check_queries(queries, dim: int) -> tuple[np.ndarray, bool]:
     return np.ascontiguousarray(q), single
 
 
-def exclusion_matrix(exclude, filter_items, n_queries: int, n_items: int) -> sp.csr_matrix | None:
-    """Items to leave out per query, as one boolean CSR (n_queries x n_items), or None.
+class Exclusions(NamedTuple):
+    """Items to leave out per query, CSR-style: row ``r``'s items are the sorted, unique
+    ``indices[indptr[r]:indptr[r + 1]]`` (plain arrays: no scipy overhead on a single request)."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+
+    def rows(self, rows: np.ndarray) -> Exclusions:
+        """The exclusions of some queries, in that order."""
+        lengths = self.indptr[rows + 1] - self.indptr[rows]
+        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        if len(rows) and np.all(np.diff(rows) == 1):  # a contiguous block: one slice
+            return Exclusions(indptr, self.indices[self.indptr[rows[0]]:self.indptr[rows[-1] + 1]])
+        parts = [self.indices[self.indptr[r]:self.indptr[r + 1]] for r in rows]
+        return Exclusions(indptr, np.concatenate(parts) if parts else np.empty(0, np.int64))
+
+
+def exclusion_matrix(exclude, filter_items, n_queries: int, n_items: int) -> Exclusions | None:
+    """Items to leave out per query as :class:`Exclusions`, or None.
 
     ``exclude`` is per query: a CSR matrix with one row per query (e.g. the users' histories;
     every stored entry counts, skips included), a sequence of id arrays, or for a single query
     one id array. ``filter_items`` are ids left out of every query.
     """
-    parts = []
+    indptr = indices = None
     if exclude is not None:
         if sp.issparse(exclude):
-            m = sp.csr_matrix(exclude)
+            m = exclude if sp.isspmatrix_csr(exclude) or isinstance(exclude, sp.csr_array) else sp.csr_matrix(exclude)
             if m.shape != (n_queries, n_items):
                 raise InputError(f"exclude must have one row per query and {n_items} columns, got shape {m.shape}")
-            m = sp.csr_matrix((np.ones(m.nnz, dtype=bool), m.indices, m.indptr), shape=m.shape)
+            if not m.has_canonical_format:
+                m = m.copy()
+                m.sum_duplicates()
+            indptr, indices = m.indptr.astype(np.int64), m.indices.astype(np.int64)
         else:
             rows = list(exclude) if n_queries != 1 or _is_sequence_of_arrays(exclude) else [exclude]
             if len(rows) != n_queries:
                 raise InputError(f"exclude must hold one list of item ids per query: got {len(rows)} "
                                  f"for {n_queries} queries")
-            ids = [_check_ids(r, n_items, "exclude") for r in rows]
-            indptr = np.concatenate([[0], np.cumsum([len(r) for r in ids])])
-            cols = np.concatenate(ids) if ids else np.empty(0, np.int64)
-            m = sp.csr_matrix((np.ones(len(cols), dtype=bool), cols, indptr), shape=(n_queries, n_items))
-        parts.append(m)
+            ids = [np.unique(_check_ids(r, n_items, "exclude")) for r in rows]
+            indptr = np.concatenate([[0], np.cumsum([len(r) for r in ids])]).astype(np.int64)
+            indices = np.concatenate(ids) if ids else np.empty(0, np.int64)
     if filter_items is not None:
         cols = np.unique(_check_ids(filter_items, n_items, "filter_items"))
         if len(cols):
-            indptr = np.arange(n_queries + 1, dtype=np.int64) * len(cols)
-            parts.append(sp.csr_matrix((np.ones(n_queries * len(cols), dtype=bool), np.tile(cols, n_queries),
-                                        indptr), shape=(n_queries, n_items)))
-    if not parts:
-        return None
-    out = parts[0] if len(parts) == 1 else (parts[0] + parts[1]).astype(bool)
-    out = sp.csr_matrix(out)
-    out.sum_duplicates()
-    out.sort_indices()
-    return out
+            if indptr is None:
+                return Exclusions(np.arange(n_queries + 1, dtype=np.int64) * len(cols), np.tile(cols, n_queries))
+            row_of = np.repeat(np.arange(n_queries, dtype=np.int64), np.diff(indptr))
+            keys = np.unique(np.concatenate([row_of * n_items + indices,
+                                             ((np.arange(n_queries, dtype=np.int64) * n_items)[:, None] + cols).ravel()]))
+            counts = np.bincount(keys // n_items, minlength=n_queries)
+            return Exclusions(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), keys % n_items)
+    return None if indptr is None else Exclusions(indptr, indices)
 
 
 def _is_sequence_of_arrays(obj) -> bool:
@@ -173,5 +190,5 @@ class ItemIndex(ABC):
         return ids, vals
 
     @abstractmethod
-    def _search(self, q: np.ndarray, k: int, drop: sp.csr_matrix | None, num_threads: int):
+    def _search(self, q: np.ndarray, k: int, drop: Exclusions | None, num_threads: int):
         """(m x k) ids and exact scores for checked, normalised queries; -1/-inf padding."""

@@ -38,7 +38,7 @@ class ExactIndex(ItemIndex):
 
 
 def brute_force(factors: np.ndarray, q: np.ndarray, k: int, drop, num_threads: int = 0):
-    """Exact top-``k`` of ``q @ factors.T`` per row, items in the CSR ``drop`` rows left out."""
+    """Exact top-``k`` of ``q @ factors.T`` per row, the items in ``drop`` (:class:`Exclusions`) left out."""
     m, n_items = q.shape[0], factors.shape[0]
     ids = np.empty((m, k), dtype=np.int64)
     vals = np.empty((m, k), dtype=np.float32)
@@ -49,8 +49,9 @@ def brute_force(factors: np.ndarray, q: np.ndarray, k: int, drop, num_threads: i
         stop = min(m, start + block)
         scores = q[start:stop] @ factors.T
         if drop is not None:
-            sub = drop[start:stop]
-            scores[np.repeat(np.arange(stop - start), np.diff(sub.indptr)), sub.indices] = -np.inf
+            lo, hi = drop.indptr[start], drop.indptr[stop]
+            scores[np.repeat(np.arange(stop - start), np.diff(drop.indptr[start:stop + 1])),
+                   drop.indices[lo:hi]] = -np.inf
         topk_dense(scores, k, ids[start:stop], vals[start:stop])
 
     n_threads = min(resolve_threads(num_threads), len(starts))

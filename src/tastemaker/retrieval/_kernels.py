@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["topk_dense", "rescore_topk"]
+__all__ = ["topk_dense", "rescore_topk", "rescore_topk_serial"]
 
 
 @njit(inline="always")
@@ -91,35 +91,49 @@ def topk_dense(scores, k, out_ids, out_vals):
         _finish(hs, hi, cnt, k)
 
 
+@njit(inline="always")
+def _rescore_row(r, queries, factors, rows, cand, drop_indptr, drop_indices, k, out_ids, out_vals):
+    q = queries[rows[r]]
+    lo = drop_indptr[rows[r]]
+    hi_ = drop_indptr[rows[r] + 1]
+    hs = out_vals[r]
+    hi = out_ids[r]
+    f = factors.shape[1]
+    cnt = 0
+    for c in range(cand.shape[1]):
+        j = cand[r, c]
+        if j < 0:
+            continue
+        if hi_ > lo:
+            pos = lo + np.searchsorted(drop_indices[lo:hi_], j)
+            if pos < hi_ and drop_indices[pos] == j:
+                continue
+        s = np.float32(0.0)
+        for d in range(f):
+            s += q[d] * factors[j, d]
+        cnt = _push(hs, hi, cnt, k, s, j)
+    _finish(hs, hi, cnt, k)
+    return cnt
+
+
 @njit(parallel=True, nogil=True, cache=True)
 def rescore_topk(queries, factors, rows, cand, drop_indptr, drop_indices, k, out_ids, out_vals):
     """Exact scores of candidate items, exclusions dropped, best ``k`` kept; returns counts.
 
     ``cand[r]`` are the candidates of query ``rows[r]`` (-1 = none); items listed in the CSR
     row ``drop_indices[drop_indptr[rows[r]]:drop_indptr[rows[r] + 1]]`` (sorted) are skipped.
+    Parallel over queries (numba's threads); :func:`rescore_topk_serial` for a few queries.
     """
-    m, b = cand.shape
-    f = factors.shape[1]
-    counts = np.zeros(m, dtype=np.int64)
-    for r in prange(m):
-        q = queries[rows[r]]
-        lo = drop_indptr[rows[r]]
-        hi_ = drop_indptr[rows[r] + 1]
-        hs = out_vals[r]
-        hi = out_ids[r]
-        cnt = 0
-        for c in range(b):
-            j = cand[r, c]
-            if j < 0:
-                continue
-            if hi_ > lo:
-                pos = lo + np.searchsorted(drop_indices[lo:hi_], j)
-                if pos < hi_ and drop_indices[pos] == j:
-                    continue
-            s = np.float32(0.0)
-            for d in range(f):
-                s += q[d] * factors[j, d]
-            cnt = _push(hs, hi, cnt, k, s, j)
-        _finish(hs, hi, cnt, k)
-        counts[r] = cnt
+    counts = np.zeros(cand.shape[0], dtype=np.int64)
+    for r in prange(cand.shape[0]):
+        counts[r] = _rescore_row(r, queries, factors, rows, cand, drop_indptr, drop_indices, k, out_ids, out_vals)
+    return counts
+
+
+@njit(nogil=True, cache=True)
+def rescore_topk_serial(queries, factors, rows, cand, drop_indptr, drop_indices, k, out_ids, out_vals):
+    """:func:`rescore_topk` on the calling thread: no thread-pool wake-up for one request."""
+    counts = np.zeros(cand.shape[0], dtype=np.int64)
+    for r in range(cand.shape[0]):
+        counts[r] = _rescore_row(r, queries, factors, rows, cand, drop_indptr, drop_indices, k, out_ids, out_vals)
     return counts

@@ -6,9 +6,9 @@ import numpy as np
 
 from tastemaker.cf._threads import resolve_threads, thread_limits
 from tastemaker.errors import InputError
-from tastemaker.retrieval._base import ItemIndex
+from tastemaker.retrieval._base import Exclusions, ItemIndex
 from tastemaker.retrieval._exact import brute_force
-from tastemaker.retrieval._kernels import rescore_topk
+from tastemaker.retrieval._kernels import rescore_topk, rescore_topk_serial
 
 __all__ = ["VoyagerIndex", "SPACES", "ORDERS", "DEFAULTS"]
 
@@ -130,7 +130,7 @@ class VoyagerIndex(ItemIndex):
         if drop is None:
             indptr, indices = np.zeros(m + 1, np.int64), np.empty(0, np.int64)
         else:
-            indptr, indices = drop.indptr.astype(np.int64), drop.indices.astype(np.int64)
+            indptr, indices = drop
         ids = np.empty((m, k), dtype=np.int64)
         vals = np.empty((m, k), dtype=np.float32)
         if m < 64:  # a request: no thread-pool bookkeeping on the hot path
@@ -146,9 +146,9 @@ class VoyagerIndex(ItemIndex):
         n = self.n_items
         n_drop = indptr[rows + 1] - indptr[rows]
         wanted = np.minimum(k, n - n_drop)  # what each row can possibly get
-        # enough candidates when the graph finds the true top k + (excluded items), capped:
-        # longer histories rarely overlap the top that much; those rows refill below
-        fetch = np.minimum(k + np.minimum(n_drop, max(k, self.ef)), n)
+        # first ask for k more than needed (2k in all): a history rarely covers that much of the
+        # top; rows left short ask again for four times as many (refill, below)
+        fetch = np.minimum(k + np.minimum(n_drop, k), n)
         pending = rows
         while pending.size:
             size = _bucket(fetch[pending - rows[0]], n)
@@ -156,17 +156,18 @@ class VoyagerIndex(ItemIndex):
             for b in np.unique(size):
                 group = pending[size == b]
                 if b > _EXACT_ABOVE and b < n:
-                    sub = _drop_rows(indptr, indices, group, n)
+                    sub = Exclusions(indptr, indices).rows(group)
                     ids[group], vals[group] = brute_force(self.item_factors, q[group], k, sub, n_threads)
                     continue
                 cand = self._candidates(q[group], int(b), n_threads)
                 if cand is None:  # the graph could not return b items: search these exactly
-                    sub = _drop_rows(indptr, indices, group, n)
+                    sub = Exclusions(indptr, indices).rows(group)
                     ids[group], vals[group] = brute_force(self.item_factors, q[group], k, sub, n_threads)
                     continue
                 out_ids = np.empty((len(group), k), np.int64)
                 out_vals = np.empty((len(group), k), np.float32)
-                got = rescore_topk(q, self.item_factors, group, cand, indptr, indices, k, out_ids, out_vals)
+                kernel = rescore_topk if len(group) >= 64 else rescore_topk_serial
+                got = kernel(q, self.item_factors, group, cand, indptr, indices, k, out_ids, out_vals)
                 ids[group], vals[group] = out_ids, out_vals
                 if b < n:
                     short = got < wanted[group - rows[0]]
@@ -187,12 +188,3 @@ def _bucket(fetch: np.ndarray, n: int) -> np.ndarray:
     """Fetch sizes rounded up to a power of two (few Voyager calls per batch), at most ``n``."""
     size = 1 << np.ceil(np.log2(np.maximum(fetch, 1))).astype(np.int64)
     return np.minimum(size, n)
-
-
-def _drop_rows(indptr, indices, rows, n_items):
-    import scipy.sparse as sp
-
-    lengths = indptr[rows + 1] - indptr[rows]
-    cols = np.concatenate([indices[indptr[r]:indptr[r + 1]] for r in rows]) if len(rows) else np.empty(0, np.int64)
-    sub_indptr = np.concatenate([[0], np.cumsum(lengths)])
-    return sp.csr_matrix((np.ones(len(cols), bool), cols, sub_indptr), shape=(len(rows), n_items))
