@@ -1,4 +1,4 @@
-"""Fixtures for the bandit tests: HetRec in a throw-away store, and a small synthetic home."""
+"""Fixtures for the bandit tests: HetRec in a throw-away store, a seeded generator."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tastemaker.bandit import CandidateSet, Shelf
 from tastemaker.data import Store, ingest_hetrec
 
 HETREC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hetrec2011-lastfm-2k"
@@ -27,13 +26,3 @@ def hetrec_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
-
-
-def small_candidates() -> CandidateSet:
-    """Three shelves of three cards; item 4 sits on two shelves."""
-    items = np.array([0, 1, 2, 3, 4, 5, 4, 6, 7])
-    shelf = np.repeat([0, 1, 2], 3)
-    shelves = [Shelf("because:a", "because", "Because you listened to A"), Shelf("tag:rock", "tag", "More rock"),
-               Shelf("friends", "friends", "Popular with your friends")]
-    cf = np.linspace(1.0, 0.2, 9)
-    return CandidateSet(items, shelf, cf, np.arange(9, dtype=float)[::-1] / 3, shelves)

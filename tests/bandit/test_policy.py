@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import small_candidates
+from bandit_support import small_candidates
 
 from tastemaker.bandit import Layout, card_propensities, walk
 from tastemaker.bandit._policy import CARD, SHELF
