@@ -17,12 +17,17 @@ __all__ = ["get_settings", "get_engine", "get_snapshot", "require_token", "Setti
 _bearer = HTTPBearer(auto_error=False, description="TASTEMAKER_API_TOKEN (writes only; reads are open).")
 
 
-def get_engine(request: Request) -> Engine:
-    """The engine the lifespan started (tests may override this dependency)."""
+async def get_engine(request: Request) -> Engine:
+    """The engine the lifespan started (tests may override this dependency).
+
+    The read dependencies and routes are ``async``: their work is a millisecond of compiled code,
+    cheaper on the event loop than handed to a worker thread. Writes (which may wait for the
+    store's lock) stay in the thread pool.
+    """
     return request.app.state.engine
 
 
-def get_snapshot(engine: Annotated[Engine, Depends(get_engine)]) -> Snapshot:
+async def get_snapshot(engine: Annotated[Engine, Depends(get_engine)]) -> Snapshot:
     """The current model snapshot: one per request, so a swap never mixes two models."""
     return engine.snapshot
 

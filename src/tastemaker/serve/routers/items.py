@@ -13,7 +13,7 @@ router = APIRouter(prefix="/items", tags=["items"])
 
 
 @router.get("", response_model=SearchResults, summary="Search the catalogue")
-def search(snapshot: SnapshotDep,
+async def search(snapshot: SnapshotDep,
            search: Annotated[str, Query(max_length=200, description="Part of a name, any case.")] = "",
            n: Annotated[int, Query(ge=1, le=200, description="How many items.")] = 20) -> SearchResults:
     """Items whose name contains ``search``, most listeners first (all items without ``search``)."""
@@ -23,7 +23,7 @@ def search(snapshot: SnapshotDep,
 
 @router.get("/{item_id}/similar", response_model=SimilarItems, responses=error_responses(404),
             summary="Items similar to an item")
-def similar(item_id: Annotated[str, Path(description="An item's external id, e.g. HetRec artist '289'.",
+async def similar(item_id: Annotated[str, Path(description="An item's external id, e.g. HetRec artist '289'.",
                                          max_length=200)],
             snapshot: SnapshotDep, n: Annotated[int, Query(ge=1, le=200, description="How many items.")] = 10,
             ) -> SimilarItems:

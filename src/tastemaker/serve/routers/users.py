@@ -17,7 +17,7 @@ ItemId = Annotated[str, Path(description="An item's external id, e.g. HetRec art
 
 
 @router.get("", response_model=UserList, summary="List listeners")
-def list_users(snapshot: SnapshotDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+async def list_users(snapshot: SnapshotDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50,
                offset: Annotated[int, Query(ge=0)] = 0) -> UserList:
     """Listener ids: the model's, in id order, then those created by live events."""
     known = snapshot.rec.users.ids
@@ -31,7 +31,7 @@ def list_users(snapshot: SnapshotDep, limit: Annotated[int, Query(ge=1, le=1000)
 
 
 @router.get("/{user_id}", response_model=UserProfile, responses=error_responses(404), summary="A listener")
-def get_user(user_id: UserId, snapshot: SnapshotDep,
+async def get_user(user_id: UserId, snapshot: SnapshotDep,
              n: Annotated[int, Query(ge=0, le=100, description="How many top items.")] = 10) -> UserProfile:
     """The listener's most played items (live events included)."""
     _, _, live = snapshot.history(user_id)
@@ -42,7 +42,7 @@ def get_user(user_id: UserId, snapshot: SnapshotDep,
 
 @router.get("/{user_id}/recommendations", response_model=Recommendations, responses=error_responses(404),
             summary="Recommendations for a listener")
-def recommendations(user_id: UserId, snapshot: SnapshotDep,
+async def recommendations(user_id: UserId, snapshot: SnapshotDep,
                     n: Annotated[int, Query(ge=1, le=500, description="How many items.")] = 10,
                     explain: Annotated[bool, Query(description="Add the listened items behind each.")] = False,
                     ) -> Recommendations:
@@ -57,7 +57,7 @@ def recommendations(user_id: UserId, snapshot: SnapshotDep,
 
 @router.get("/{user_id}/explanations/{item_id}", response_model=ExplanationOut, responses=error_responses(404),
             summary="Why an item scores as it does for a listener")
-def explanation(user_id: UserId, item_id: ItemId, snapshot: SnapshotDep,
+async def explanation(user_id: UserId, item_id: ItemId, snapshot: SnapshotDep,
                 n: Annotated[int, Query(ge=1, le=100, description="How many contributions.")] = 10,
                 ) -> ExplanationOut:
     """The listener's items that contribute most to the item's score, with their shares."""

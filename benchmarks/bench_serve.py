@@ -1,0 +1,269 @@
+"""Latency of ``GET /users/{id}/recommendations`` under a fixed request rate, and the ceiling.
+
+The server (``tastemaker serve``, its own process) and the load generator (this script's child
+process, open-loop: request i is due at ``start + i / rate`` whether or not earlier answers have
+come back, and its latency counts from that due time, so a stalled server cannot hide its queue)
+talk over loopback. Every request asks a random listener's top 10 with played items filtered and
+names. The ceiling is the throughput of a closed loop with many connections.
+
+    python benchmarks/bench_serve.py                       # HetRec and the Last.fm-360K-scale model
+    python benchmarks/bench_serve.py --models hetrec --rate 500 --seconds 10 --runs 3
+
+The 360K-scale model (358,868 x 160,112, 64 factors, ``_datasets.lastfm360k_model``) is served
+from a bundle with a Voyager index, built once into ``benchmarks/results/serve-360k/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _datasets import CACHE, HETREC  # noqa: E402
+
+
+# --- models to serve ------------------------------------------------------------------------------
+def hetrec_bundle(folder: Path) -> tuple[Path, Path]:
+    """HetRec ingested and ALS trained (128 factors, the defaults) with a Voyager index."""
+    from tastemaker.data import Store, ingest_hetrec
+    from tastemaker.recommender import train
+
+    db, model = folder / "hetrec.duckdb", folder / "models" / "als.npz"
+    if not model.exists():
+        with Store(db) as store:
+            ingest_hetrec(store, HETREC, progress=False)
+            rec = train(store, show_progress=False)
+        rec.build_index("voyager")
+        rec.save(model)
+        rec.save_index(model)
+    return db, model
+
+
+def lastfm360k_bundle(folder: Path) -> tuple[Path, Path]:
+    """The 360K-scale ALS model (64 factors) as a served bundle, with a Voyager index."""
+    import scipy.sparse as sp
+
+    from _datasets import lastfm360k_model
+    from tastemaker.cf import ImplicitALS
+    from tastemaker.data import Store, Vocabulary
+    from tastemaker.recommender import Recommender
+
+    db, model_path = folder / "empty.duckdb", folder / "models" / "als.npz"
+    if model_path.exists():
+        return db, model_path
+    Store(db).connect().close()  # the server writes live events here; the model needs no store
+    user_factors, item_factors, counts = lastfm360k_model()
+    model = ImplicitALS(factors=user_factors.shape[1], random_state=0)
+    model.user_factors_, model.item_factors_ = user_factors, item_factors
+    model.n_users_, model.n_items_ = counts.shape
+    model._mean_user_nnz_ = counts.nnz / counts.shape[0]
+    model._mean_item_nnz_ = counts.nnz / counts.shape[1]
+    model._after_load()
+    users = Vocabulary([f"u{i}" for i in range(counts.shape[0])], name="user")
+    items = Vocabulary([f"a{i}" for i in range(counts.shape[1])], name="item")
+    names = np.array([f"Artist {i}" for i in range(counts.shape[1])])
+    rec = Recommender(model, users, items, names, sp.csr_matrix(counts),
+                      {"version": "bench-360k", "trained_at": "2026-01-01T00:00:00+00:00"})
+    t = time.perf_counter()
+    rec.build_index("voyager")
+    print(f"built the Voyager index in {time.perf_counter() - t:.0f}s", file=sys.stderr)
+    rec.save(model_path)
+    rec.save_index(model_path)
+    return db, model_path
+
+
+MODELS = {"hetrec": hetrec_bundle, "360k": lastfm360k_bundle}
+
+
+# --- the server -----------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db: Path, model: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TASTEMAKER_API_TOKEN": "bench"}
+    proc = subprocess.Popen([sys.executable, "-m", "tastemaker", "--db", str(db), "--model", str(model), "serve",
+                             "--port", str(port), "--log-level", "warning", "--reload-interval", "0"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"tastemaker serve exited: {proc.stderr.read()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc, port
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the server did not start within 300s")
+
+
+# --- the load generator (a second process) ----------------------------------------------------------
+class Connection:
+    def __init__(self, reader, writer):
+        self.reader, self.writer = reader, writer
+
+    async def get(self, request: bytes) -> int:
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await self.reader.readexactly(length)
+        return status
+
+
+async def _open(port: int) -> Connection:
+    return Connection(*await asyncio.open_connection("127.0.0.1", port))
+
+
+def _request(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+
+
+async def open_loop(port: int, paths: list[str], rate: float, seconds: float) -> dict:
+    """Requests at a fixed rate; latency from each request's due time."""
+    idle: list[Connection] = [await _open(port) for _ in range(32)]
+    latencies, errors = [], 0
+    n = int(rate * seconds)
+    clock = time.perf_counter  # uvloop's loop.time() counts whole milliseconds
+    start = clock() + 0.05
+
+    async def one(i: int) -> None:
+        nonlocal errors
+        due = start + i / rate
+        conn = idle.pop() if idle else await _open(port)
+        try:
+            status = await conn.get(_request(paths[i % len(paths)]))
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            errors += 1
+            return
+        latencies.append(clock() - due)
+        if status != 200:
+            errors += 1
+        idle.append(conn)
+
+    tasks = []
+    for i in range(n):
+        delay = start + i / rate - clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    elapsed = clock() - start
+    ms = np.array(latencies) * 1000
+    return {"requests": n, "errors": errors, "achieved": n / elapsed,
+            "p50": float(np.percentile(ms, 50)), "p90": float(np.percentile(ms, 90)),
+            "p99": float(np.percentile(ms, 99)), "max": float(ms.max())}
+
+
+async def closed_loop(port: int, paths: list[str], connections: int, seconds: float) -> dict:
+    """As fast as the server answers, ``connections`` requests in flight."""
+    done, errors = 0, 0
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+
+    async def worker(k: int) -> None:
+        nonlocal done, errors
+        conn = await _open(port)
+        i = k
+        while loop.time() < end:
+            if await conn.get(_request(paths[i % len(paths)])) != 200:
+                errors += 1
+            done += 1
+            i += connections
+
+    start = loop.time()
+    await asyncio.gather(*(worker(k) for k in range(connections)))
+    return {"requests": done, "errors": errors, "throughput": done / (loop.time() - start)}
+
+
+def _generator(kind: str, port: int, paths: list[str], arg: float, seconds: float, out) -> None:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    coro = open_loop(port, paths, arg, seconds) if kind == "open" else closed_loop(port, paths, int(arg), seconds)
+    out.send(asyncio.run(coro))
+
+
+def generate(kind: str, port: int, paths: list[str], arg: float, seconds: float) -> dict:
+    parent, child = mp.Pipe()
+    proc = mp.get_context("spawn").Process(target=_generator, args=(kind, port, paths, arg, seconds, child))
+    proc.start()
+    result = parent.recv()
+    proc.join()
+    return result
+
+
+# --- main -------------------------------------------------------------------------------------------
+def user_paths(model: Path, n: int = 20_000, seed: int = 0) -> list[str]:
+    with np.load(model, allow_pickle=False) as data:
+        users = data["bundle__users"]
+    rng = random.Random(seed)
+    return [f"/users/{users[rng.randrange(len(users))]}/recommendations?n=10" for _ in range(n)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="hetrec,360k", help="Comma-separated: hetrec, 360k.")
+    parser.add_argument("--rate", type=float, default=500, help="Requests per second (open loop).")
+    parser.add_argument("--seconds", type=float, default=10, help="Length of each run.")
+    parser.add_argument("--runs", type=int, default=3, help="Runs per model; medians are reported.")
+    parser.add_argument("--connections", type=int, default=32, help="Closed-loop connections (ceiling).")
+    args = parser.parse_args(argv)
+
+    rows = []
+    for name in args.models.split(","):
+        folder = CACHE / f"serve-{name}"
+        folder.mkdir(parents=True, exist_ok=True)
+        db, model = MODELS[name](folder)
+        paths = user_paths(model)
+        proc, port = start_server(db, model)
+        try:
+            generate("open", port, paths, args.rate, 2)  # warm-up
+            runs = [generate("open", port, paths, args.rate, args.seconds) for _ in range(args.runs)]
+            ceilings = [generate("closed", port, paths, args.connections, args.seconds / 2)
+                        for _ in range(args.runs)]
+        finally:
+            proc.terminate()
+            proc.wait()
+        med = {k: statistics.median(r[k] for r in runs) for k in ("p50", "p90", "p99", "max", "achieved")}
+        rows.append([name, f"{args.rate:g}", f"{med['achieved']:.0f}", str(sum(r["requests"] for r in runs)),
+                     str(sum(r["errors"] for r in runs) + sum(c["errors"] for c in ceilings)),
+                     f"{med['p50']:.2f}", f"{med['p90']:.2f}", f"{med['p99']:.2f}", f"{med['max']:.1f}",
+                     f"{statistics.median(c['throughput'] for c in ceilings):.0f}"])
+        print(json.dumps({"model": name, "runs": runs, "ceilings": ceilings}), file=sys.stderr)
+    headers = ["model", "target req/s", "achieved", "requests", "errors", "p50 ms", "p90 ms", "p99 ms",
+               "max ms", "ceiling req/s"]
+    print(f"\nGET /users/{{id}}/recommendations?n=10 (random users, played items filtered, names), "
+          f"median of {args.runs} runs of {args.seconds:g}s; server and load generator on {os.cpu_count()} cores\n")
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "---|" * len(headers))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
