@@ -46,6 +46,7 @@ async function showHome(user, device) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  apiToken(); // keep a "#token=..." before the address bar is rewritten
   hm("home-form").addEventListener("submit", (event) => {
     event.preventDefault();
     showHome(hm("home-user").value.trim(), hm("home-device").value);
