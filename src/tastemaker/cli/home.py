@@ -25,11 +25,7 @@ def home_cmd(ctx: Context, user: str, device: str, country: str | None, log: boo
     from tastemaker.home import HomeScreen, default_bart_path
 
     rec = ctx.recommender()
-    if log:
-        store_cm = ctx.store()
-    else:
-        store_cm = ctx.store(read_only=True)
-    with store_cm as store:
+    with ctx.store(read_only=not log) as store:
         screen = HomeScreen.from_store(store, rec, default_bart_path(ctx.model_path), epsilon=epsilon)
         home = screen.build(store, user, Ctx.now(device, country), log=log, random_state=seed)
     click.echo(f"home for user {user} ({home.policy}, reward model {home.policy_version}; page {home.page_id}"

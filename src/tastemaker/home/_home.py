@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tastemaker.bandit import BaRT, Context, FeatureSpace, HomeCatalog, Layout, LoggedPage, PageInput, model_policy
+from tastemaker.bandit import (BaRT, Context, FeatureSpace, HomeCatalog, Layout, LoggedPage, PageInput, model_policy,
+                               walk)
 from tastemaker.bandit._bart import load_bart
 from tastemaker.bandit._logs import page_record, record_stream, write_records
 from tastemaker.data import Store
@@ -138,8 +139,6 @@ class HomeScreen:
         page = self.page_input(store, user_id, context)
         rng = np.random.default_rng(random_state)
         scores = self.policy.score(page)
-        from tastemaker.bandit import walk
-
         traj = walk(scores, page.cands, self.layout, self.policy.epsilon, rng)
         page_id = uuid.uuid4().hex
         rec = self.recommender
