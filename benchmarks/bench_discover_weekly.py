@@ -7,10 +7,10 @@ played items only: no diversity, no explanations).
 
 The model is ``_datasets.lastfm360k_model(64)`` (tastemaker ALS on the seeded power-law matrix).
 That matrix has no artists or tags, so this script GENERATES them, seeded and tied to the model
-so that they behave like real side data: 2,000 tags, each a random direction in factor space,
-an item carrying the 3 whose directions it is closest to; 40,000 artists, each item's artist
-drawn from 20 per strongest tag (so collaborative filtering piles up an artist's items and the
-per-artist cap binds). Popularity is the real one from the matrix.
+so that they behave like real side data: 300 tags, each a random direction in factor space, an
+item carrying the 3 whose directions it is closest to; 12,000 artists, each item's artist drawn
+from 40 per strongest tag (about 13 items each, similar items share artists, so the per-artist
+cap can bind). Popularity is the real one from the matrix.
 
 Stages timed (medians over ``--runs``): candidates (Voyager HNSW batch search, ``--candidates``
 per user, played items excluded), compiled re-ranking (filter, blend, per-artist cap, tag
@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _datasets import CACHE, lastfm360k_model  # noqa: E402
 
 
-def side_data(item_factors: np.ndarray, counts: sp.csr_matrix, seed: int = 7, n_tags: int = 2000,
-              tags_per_item: int = 3, artists_per_tag: int = 20):
+def side_data(item_factors: np.ndarray, counts: sp.csr_matrix, seed: int = 7, n_tags: int = 300,
+              tags_per_item: int = 3, artists_per_tag: int = 40):
     """Seeded tags and artists tied to the item factors (see the module docstring)."""
     from tastemaker.playlists import SideData
 
@@ -81,22 +81,36 @@ def recommender(user_factors, item_factors, counts):
 
 
 def voyager_index(rec, threads: int) -> float:
-    """Give ``rec`` a Voyager index for recommending (the retrieval module's defaults), cached in
-    ``benchmarks/results``; returns the build time (0 when it came from the cache)."""
+    """Give ``rec`` a Voyager index for recommending (the retrieval module's defaults), its graph
+    cached in ``benchmarks/results``; returns the build time (0 when it came from the cache)."""
+    import io
+    import json
+
+    import voyager
+
     from tastemaker.retrieval import ExactIndex, Retrieval, VoyagerIndex, factors_digest
 
     factors = rec.model.item_factors_
-    path = CACHE / f"voyager-ip-360k-{factors_digest(factors)[:12]}.index.npz"
+    digest = factors_digest(factors)
+    path = CACHE / f"voyager-ip-360k-{digest[:12]}.npz"
+    build = 0.0
     if path.exists():
-        rec.index = Retrieval.load(path, factors, rec.version)
-        print(f"loaded the Voyager index from {path.name}")
-        return 0.0
-    t = time.perf_counter()
-    rec.index = Retrieval(VoyagerIndex(factors, "ip", num_threads=threads), ExactIndex(factors, "cosine"),
-                          rec.version, factors_digest(factors))
-    build = time.perf_counter() - t
-    print(f"built the Voyager index over {factors.shape[0]:,} items in {build:.1f}s (once per model; cached)")
-    rec.index.save(path)
+        with np.load(path, allow_pickle=False) as data:
+            params = json.loads(str(data["params"]))
+            graph = voyager.Index.load(io.BytesIO(data["graph"].tobytes()))
+        params.pop("metric")
+        index = VoyagerIndex(factors, "ip", _graph=graph, **params)
+        print(f"loaded the Voyager graph from {path.name}")
+    else:
+        t = time.perf_counter()
+        index = VoyagerIndex(factors, "ip", num_threads=threads)
+        build = time.perf_counter() - t
+        print(f"built the Voyager index over {factors.shape[0]:,} items in {build:.1f}s (once per model; cached)")
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, params=np.array(json.dumps(index.params())),
+                 graph=np.frombuffer(index.graph.as_bytes(), dtype=np.uint8))
+        tmp.replace(path)
+    rec.index = Retrieval(index, ExactIndex(factors, "cosine"), rec.version, digest)
     return build
 
 
@@ -134,7 +148,7 @@ def main(argv=None) -> None:
     rec = recommender(uf, itf, counts)
     t = time.perf_counter()
     side = side_data(itf, counts)
-    print(f"generated side data (2,000 tags, {len(side.artist_names):,} artists) in {time.perf_counter() - t:.1f}s")
+    print(f"generated side data ({side.item_tags.shape[1]:,} tags, {len(side.artist_names):,} artists) in {time.perf_counter() - t:.1f}s")
     build = voyager_index(rec, args.threads)
 
     gen = DiscoverWeekly(candidates=args.candidates, num_threads=args.threads)

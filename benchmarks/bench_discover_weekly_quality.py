@@ -3,6 +3,8 @@
 Protocol (as ``bench_quality.py``): Last.fm HetRec 2011 from the shared copy, a per-user random
 20% holdout of artists (users with >= 5), split seeds 0, 1, 2; ALS with tastemaker's defaults is
 trained on the rest. Both methods give every user 30 artists they have not played in train.
+Discover Weekly blends in the cultural vectors of the store's tags (``load_signals``), as
+``tastemaker discover-weekly`` does; HetRec has no audio features.
 
 Metrics over users with held-out artists, mean ± std over seeds:
 
@@ -50,7 +52,7 @@ def run(seed: int, store) -> dict[str, dict[str, float]]:
     from tastemaker.cf import ImplicitALS
     from tastemaker.data import load_interactions
     from tastemaker.evaluation import random_holdout
-    from tastemaker.playlists import DiscoverWeekly, load_side_data
+    from tastemaker.playlists import DiscoverWeekly, load_side_data, load_signals
     from tastemaker.recommender import Recommender
 
     data = load_interactions(store)
@@ -58,15 +60,18 @@ def run(seed: int, store) -> dict[str, dict[str, float]]:
     model = ImplicitALS(random_state=0).fit(train, show_progress=False)
     rec = Recommender(model, data.users, data.items, data.item_names, sp.csr_matrix(train),
                       {"version": f"holdout-{seed}"})
-    side = load_side_data(store, rec)
+    side = load_side_data(store, rec, signals=load_signals(store, rec))
+    cf_only = load_side_data(store, rec)
     tag_vectors = sp.csr_matrix(side.item_tags > 0, dtype=np.float32)
     top30, _ = rec.recommend_batch(30, exact=True)
+    week = "2026-W48"
     variants = {
         "ALS top-30": top30,
-        "Discover Weekly": DiscoverWeekly().generate(rec, side, "2026-W48").items,
-        "DW, no exploration": DiscoverWeekly(explore=0).generate(rec, side, "2026-W48").items,
-        "DW, no tag penalty": DiscoverWeekly(tag_penalty=0).generate(rec, side, "2026-W48").items,
-        "DW, no popularity penalty": DiscoverWeekly(popularity_penalty=0).generate(rec, side, "2026-W48").items,
+        "Discover Weekly (CF + culture, as the command)": DiscoverWeekly().generate(rec, side, week).items,
+        "DW, CF only (no culture)": DiscoverWeekly().generate(rec, cf_only, week).items,
+        "DW, no exploration": DiscoverWeekly(explore=0).generate(rec, side, week).items,
+        "DW, no tag penalty": DiscoverWeekly(tag_penalty=0).generate(rec, side, week).items,
+        "DW, no popularity penalty": DiscoverWeekly(popularity_penalty=0).generate(rec, side, week).items,
     }
     return {name: evaluate(np.asarray(lists, np.int64), test, train, tag_vectors, model.item_factors_)
             for name, lists in variants.items()}
@@ -80,7 +85,7 @@ def main(argv=None) -> None:
     from tastemaker.data import Store, ingest_hetrec
 
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "hetrec.duckdb") as store:
-        ingest_hetrec(store, args.hetrec)
+        ingest_hetrec(store, args.hetrec, progress=False)
         results = [run(int(s), store) for s in args.seeds.split(",")]
     metrics = list(results[0]["ALS top-30"])
     print(f"HetRec 2011, 20% holdout per user, seeds {args.seeds}: mean ± std")

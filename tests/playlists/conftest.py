@@ -34,7 +34,7 @@ def hetrec_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """``(db, model)``: HetRec ingested and a small ALS trained on it."""
     if not (HETREC / "user_artists.dat").is_file():
         pytest.skip(f"HetRec 2011 data not found at {HETREC} (read-only shared data)")
-    return _trained(tmp_path_factory.mktemp("dw-hetrec"), lambda store: ingest_hetrec(store, HETREC))
+    return _trained(tmp_path_factory.mktemp("dw-hetrec"), lambda store: ingest_hetrec(store, HETREC, progress=False))
 
 
 def make_tracks(store: Store, seed: int = 0, n_users: int = 120, n_artists: int = 30, per_artist: int = 12) -> None:

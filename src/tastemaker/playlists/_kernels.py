@@ -26,7 +26,11 @@ def _mix(x):
     return x ^ (x >> np.uint64(31))
 
 
-@numba.njit(cache=True, nogil=True)
+# reassociation lets the anchor dot products vectorise; no 'nnan'/'ninf': -inf marks padding
+_FAST = {"reassoc", "contract", "nsz"}
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
 def _one_user(u, row, cand, cf, extra, has_extra, h_ptr, h_idx, h_val, p_ptr, p_idx, artist, t_ptr, t_idx,
               unit, pop, seed, size, per_artist, n_explore, explore_pool, tag_penalty, tag_saturation,
               pop_penalty, n_anchors, weak_cosine, mark, artist_cnt, tag_cnt, tag_w, out_items, out_reason,
@@ -244,7 +248,7 @@ def _one_user(u, row, cand, cf, extra, has_extra, h_ptr, h_idx, h_val, p_ptr, p_
             tag_cnt[t_idx[j]] = 0
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@numba.njit(cache=True, parallel=True, nogil=True, fastmath=_FAST)
 def _rerank_all(rows, cand, cf, extra, has_extra, h_ptr, h_idx, h_val, p_ptr, p_idx, artist, n_artists, t_ptr,
                 t_idx, n_tags, unit, pop, seeds, size, per_artist, n_explore, explore_pool, tag_penalty,
                 tag_saturation, pop_penalty, n_anchors, weak_cosine, out_items, out_reason, out_anchor, out_score):

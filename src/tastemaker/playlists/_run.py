@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tastemaker.data import Store
+from tastemaker.errors import InputError
 from tastemaker.playlists._generate import DiscoverWeekly, Playlists
 from tastemaker.playlists._side import load_side_data
 from tastemaker.playlists._store import previous_items, save_playlists
@@ -13,13 +14,19 @@ from tastemaker.playlists._week import IsoWeek, parse_week
 __all__ = ["discover_weekly", "load_signals"]
 
 
-def load_signals(store: Store, rec) -> dict[str, np.ndarray]:
+def load_signals(store: Store, rec, *, culture_dims: int = 64) -> dict[str, np.ndarray]:
     """Content vectors of ``rec``'s items found in the store, by name (``"audio"``, ``"culture"``).
 
-    Audio: the standardised audio features (``tastemaker ingest audio-features``); items without
-    features get a zero row. Signals whose module or data is missing are left out.
+    Audio: the standardised audio features (``tastemaker ingest audio-features``). Culture: the
+    items' TF-IDF cultural vectors (:class:`~tastemaker.text.CulturalVectors` over tags and texts)
+    reduced to ``culture_dims`` dimensions by a truncated SVD (latent semantic analysis), so that
+    cosines are cheap for every candidate. Items without data get a zero row; signals whose
+    module or data is missing are left out.
     """
     signals: dict[str, np.ndarray] = {}
+    culture = _culture(store, rec, culture_dims)
+    if culture is not None:
+        signals["culture"] = culture
     try:
         from tastemaker.content import load_audio_features
     except ImportError:  # pragma: no cover - the content module ships with tastemaker
@@ -31,6 +38,45 @@ def load_signals(store: Store, rec) -> dict[str, np.ndarray]:
             dense[cols] = X
             signals["audio"] = dense
     return signals
+
+
+def _culture(store: Store, rec, dims: int) -> np.ndarray | None:
+    try:
+        from tastemaker.text import CulturalVectors
+    except ImportError:  # pragma: no cover - the text module ships with tastemaker
+        return None
+    try:
+        cv = CulturalVectors().fit_store(store)
+    except InputError:
+        return None
+    weights = cv.weights_
+    if weights.shape[0] < 3 or weights.shape[1] < 3 or weights.nnz == 0:
+        return None
+    k = min(dims, min(weights.shape) - 1)
+    reduced = _lsa(weights, k)
+    dense = np.zeros((len(rec.items), k), dtype=np.float32)
+    known = np.asarray([i in rec.items for i in cv.items_.ids.tolist()])
+    if not known.any():
+        return None
+    dense[rec.items.indices(cv.items_.ids[known])] = reduced[known]
+    return dense
+
+
+def _lsa(weights, k: int, oversample: int = 10, power: int = 2) -> np.ndarray:
+    """Rows of ``weights`` projected on its top ``k`` singular directions (``U * S``), by the
+    randomised range finder of Halko, Martinsson and Tropp (2011): a fraction of a second where
+    an exact sparse SVD takes many seconds."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    w = weights.astype(np.float64)
+    with threadpool_limits(1, "blas"):  # tall-skinny QRs: threads only spin on a busy machine
+        q, _ = np.linalg.qr(w @ rng.standard_normal((w.shape[1], k + oversample)))
+        for _ in range(power):
+            q, _ = np.linalg.qr(w.T @ q)
+            q, _ = np.linalg.qr(w @ q)
+        u, s, _ = np.linalg.svd(np.asarray((w.T @ q).T), full_matrices=False)
+        return ((q @ u[:, :k]) * s[:k]).astype(np.float32)
 
 
 def discover_weekly(store: Store, rec, week: str | IsoWeek | None = None, user_ids=None,
