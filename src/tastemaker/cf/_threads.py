@@ -19,21 +19,26 @@ def resolve_threads(num_threads: int) -> int:
 
 
 @contextmanager
-def thread_limits(num_threads: int):
+def thread_limits(num_threads: int, limit_blas: bool = True):
     """Run numba kernels on ``num_threads`` threads with BLAS on one thread, then restore.
 
     BLAS only computes small Gram matrices between kernels here; left multi-threaded, OpenBLAS's
     idle workers spin on the cores the kernels need and can slow training several-fold.
-    Yields the number of kernel threads.
+    ``limit_blas=False`` leaves BLAS alone (for code that calls no BLAS: threadpoolctl's
+    bookkeeping costs milliseconds). Yields the number of kernel threads.
     """
     import numba
-    from threadpoolctl import threadpool_limits
 
     n = min(resolve_threads(num_threads), numba.config.NUMBA_NUM_THREADS)
     previous = numba.get_num_threads()
     numba.set_num_threads(n)
     try:
-        with threadpool_limits(limits=1, user_api="blas"):
+        if limit_blas:
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(limits=1, user_api="blas"):
+                yield n
+        else:
             yield n
     finally:
         numba.set_num_threads(previous)

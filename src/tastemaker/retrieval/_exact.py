@@ -7,13 +7,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from tastemaker.cf._threads import resolve_threads
-from tastemaker.retrieval._base import ItemIndex
-from tastemaker.retrieval._kernels import topk_dense
+from tastemaker.retrieval._base import Exclusions, ItemIndex
+from tastemaker.retrieval._kernels import score_topk_serial, topk_dense
 
 __all__ = ["ExactIndex", "brute_force"]
 
 #: score entries per block (64 MiB of float32): bounds memory whatever the batch size
 _BLOCK_ENTRIES = 1 << 24
+#: up to this many queries (requests) are scored in one compiled pass on the calling thread
+_FUSED_MAX = 4
 
 
 class ExactIndex(ItemIndex):
@@ -42,6 +44,11 @@ def brute_force(factors: np.ndarray, q: np.ndarray, k: int, drop, num_threads: i
     m, n_items = q.shape[0], factors.shape[0]
     ids = np.empty((m, k), dtype=np.int64)
     vals = np.empty((m, k), dtype=np.float32)
+    if m <= _FUSED_MAX:
+        if drop is None:
+            drop = Exclusions(np.zeros(m + 1, np.int64), np.empty(0, np.int64))
+        score_topk_serial(q, factors, drop.indptr, drop.indices, k, ids, vals)
+        return ids, vals
     block = max(1, min(m, _BLOCK_ENTRIES // n_items))
     starts = list(range(0, m, block))
 

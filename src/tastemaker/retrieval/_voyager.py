@@ -136,7 +136,7 @@ class VoyagerIndex(ItemIndex):
         if m < 64:  # a request: no thread-pool bookkeeping on the hot path
             self._search_rows(q, np.arange(m), k, indptr, indices, ids, vals, n_threads)
             return ids, vals
-        with thread_limits(n_threads):
+        with thread_limits(n_threads, limit_blas=False):  # no BLAS here, only the rescoring kernel
             for start in range(0, m, _CHUNK):
                 rows = np.arange(start, min(m, start + _CHUNK))
                 self._search_rows(q, rows, k, indptr, indices, ids, vals, n_threads)
