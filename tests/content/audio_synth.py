@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 SR = 22050
+#: clips per class in the test fixtures: the first WARM have listeners, the rest are cold (no plays)
+PER_CLASS, WARM = 8, 6
 
 #: class -> (what it is, parameters)
 CLASSES = {
@@ -58,3 +60,8 @@ def class_factors(n_factors: int = 8, seed: int = 0) -> dict[str, np.ndarray]:
     vectors = rng.normal(size=(len(CLASSES), n_factors))
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return dict(zip(CLASSES, vectors.astype(np.float32)))
+
+
+def item_id(cls: str, j: int) -> str:
+    """The item id of clip ``j`` of class ``cls``."""
+    return f"{cls}-{j}"

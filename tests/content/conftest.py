@@ -8,10 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synth import CLASSES, SR, synth
-
-#: clips per class: the first WARM have listeners, the rest are cold (audio, no plays)
-PER_CLASS, WARM = 8, 6
+from audio_synth import CLASSES, PER_CLASS, SR, WARM, item_id, synth
 
 
 @pytest.fixture(scope="session")
@@ -22,10 +19,6 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-def item_id(cls: str, j: int) -> str:
-    return f"{cls}-{j}"
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import WARM
-from synth import CLASSES
+from audio_synth import CLASSES, WARM
 
 from tastemaker.recommender import Recommender
 

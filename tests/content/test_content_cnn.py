@@ -8,8 +8,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import WARM
-from synth import CLASSES, class_factors
+from audio_synth import CLASSES, WARM, class_factors
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

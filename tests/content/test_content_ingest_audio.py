@@ -6,8 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import PER_CLASS
-from synth import CLASSES, SR, synth
+from audio_synth import CLASSES, PER_CLASS, SR, synth
 
 from tastemaker.content import ingest_audio, load_spectrograms
 from tastemaker.errors import InputError
