@@ -155,7 +155,7 @@ class VoyagerIndex(ItemIndex):
             next_rows = []
             for b in np.unique(size):
                 group = pending[size == b]
-                if b > _EXACT_ABOVE and b < n:
+                if b > _EXACT_ABOVE or b >= n:  # most of the catalogue: scoring it all is cheaper
                     sub = Exclusions(indptr, indices).rows(group)
                     ids[group], vals[group] = brute_force(self.item_factors, q[group], k, sub, n_threads)
                     continue
@@ -169,11 +169,10 @@ class VoyagerIndex(ItemIndex):
                 kernel = rescore_topk if len(group) >= 64 else rescore_topk_serial
                 got = kernel(q, self.item_factors, group, cand, indptr, indices, k, out_ids, out_vals)
                 ids[group], vals[group] = out_ids, out_vals
-                if b < n:
-                    short = got < wanted[group - rows[0]]
-                    if short.any():
-                        fetch[group[short] - rows[0]] = b * 4
-                        next_rows.append(group[short])
+                short = got < wanted[group - rows[0]]
+                if short.any():
+                    fetch[group[short] - rows[0]] = b * 4
+                    next_rows.append(group[short])
             pending = np.concatenate(next_rows) if next_rows else np.empty(0, np.int64)
 
     def _candidates(self, q: np.ndarray, b: int, n_threads: int) -> np.ndarray | None:
