@@ -115,3 +115,25 @@ def test_no_audio_and_two_files_for_one_item(store, tmp_path, small_dir):
 
 def test_the_session_audio_covers_every_class(audio_dir):
     assert len(list(audio_dir.iterdir())) == len(CLASSES) * PER_CLASS
+
+
+def test_a_failed_first_ingest_leaves_no_store_file(tmp_path, small_dir):
+    from tastemaker.data import Store
+
+    (small_dir / "zz-broken.wav").write_bytes(b"RIFF" + bytes(50))
+    path = tmp_path / "new" / "store.duckdb"
+    with Store(path) as store:
+        with pytest.raises(InputError, match="zz-broken.wav"):
+            ingest_audio(store, small_dir, progress=False)
+    assert not path.exists()
+
+
+def test_a_bad_manifest_on_a_new_store_leaves_no_store_file(tmp_path, small_dir):
+    from tastemaker.data import Store
+
+    (small_dir / "manifest.csv").write_text("path,item_id\nmissing.wav,1\n")
+    path = tmp_path / "new" / "store.duckdb"
+    with Store(path) as store:
+        with pytest.raises(InputError, match="not found"):
+            ingest_audio(store, small_dir, progress=False)
+    assert not path.exists()

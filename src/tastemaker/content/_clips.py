@@ -17,7 +17,8 @@ under ``<store name>.spectrograms/mel128-v1/`` next to the store (written throug
 and renamed); the ``audio_clips`` table maps items to them. Ingesting a file whose bytes are
 already indexed for its item does nothing; a changed file replaces the item's spectrogram. All
 rows are written in one transaction after every file was read, so a damaged file leaves the store
-as it was (or, with ``skip_bad``, is reported and left out).
+as it was (or, with ``skip_bad``, is reported and left out). The store's file is not held while
+the audio is decoded, so a running ``tastemaker serve`` can write to it meanwhile.
 """
 
 from __future__ import annotations
@@ -215,6 +216,19 @@ def ingest_audio(store: Store, path: str | os.PathLike, *, manifest: str | os.Pa
     if kind not in _KINDS:
         raise ValueError(f"kind must be 'track' or 'artist', not {kind!r}")
     store._require_writable()
+    new_store = store.connect()._created
+    try:
+        return _ingest(store, path, manifest, kind, skip_bad, spectrogram_dir, progress)
+    except BaseException:
+        if new_store:  # a store file this ingest created stays only if it holds something
+            store.connect()
+            store._created = True
+            store._discard_if_new_and_empty()
+        raise
+
+
+def _ingest(store: Store, path, manifest, kind: str, skip_bad: bool, spectrogram_dir, progress: bool
+            ) -> AudioIngestResult:
     source = Path(path).expanduser()
     if source.is_file() and source.suffix.lower() == ".csv" and manifest is None:
         manifest, source = source, source.parent
@@ -232,6 +246,10 @@ def ingest_audio(store: Store, path: str | os.PathLike, *, manifest: str | os.Pa
 
     created: list[Path] = []
     todo, bad, unchanged = [], [], 0
+    if store.location != ":memory:" and not store._in_transaction:
+        # decoding takes a while: let other processes (a running `tastemaker serve`) use the store
+        # meanwhile; it reopens for the write
+        store.close()
     try:
         bar = None
         if progress:
@@ -262,7 +280,7 @@ def ingest_audio(store: Store, path: str | os.PathLike, *, manifest: str | os.Pa
         new_items = [(item, name or item) for item, _, _, _, _, _, _, name in todo if item not in ids]
         with store.transaction() as con:
             if new_items:
-                con.executemany("INSERT INTO items (item_id, kind, name) VALUES (?, ?, ?)",
+                con.executemany("INSERT INTO items (item_id, kind, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                 [(item, kind, name) for item, name in new_items])
             if todo:
                 con.executemany(
