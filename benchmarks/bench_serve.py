@@ -10,7 +10,7 @@ names. The ceiling is the throughput of a closed loop with many connections.
     python benchmarks/bench_serve.py --models hetrec --rate 500 --seconds 10 --runs 3
 
 The 360K-scale model (358,868 x 160,112, 64 factors, ``_datasets.lastfm360k_model``) is served
-from a bundle with a Voyager index, built once into ``benchmarks/results/serve-360k/``.
+from a bundle with a Voyager index (what `train --index auto` picks there), built once into ``benchmarks/results/serve-360k/``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from _datasets import CACHE, HETREC  # noqa: E402
 
 # --- models to serve ------------------------------------------------------------------------------
 def hetrec_bundle(folder: Path) -> tuple[Path, Path]:
-    """HetRec ingested and ALS trained (128 factors, the defaults) with a Voyager index."""
+    """HetRec ingested and ALS trained (the defaults: 128 factors) with the index `tastemaker
+    train` picks for it (exact: under 50,000 items)."""
     from tastemaker.data import Store, ingest_hetrec
     from tastemaker.recommender import train
 
@@ -47,7 +48,7 @@ def hetrec_bundle(folder: Path) -> tuple[Path, Path]:
         with Store(db) as store:
             ingest_hetrec(store, HETREC, progress=False)
             rec = train(store, show_progress=False)
-        rec.build_index("voyager")
+        rec.build_index("exact")
         rec.save(model)
         rec.save_index(model)
     return db, model

@@ -1,7 +1,8 @@
 """Fixtures for the API tests: a HetRec store and model built once, a fresh copy per test, clients.
 
 Every test gets its own copy of the store and the model (tests write events and swap models),
-and an app whose settings are given through the ``get_settings`` dependency, never patched.
+and an app built from explicit settings (``create_app(settings)``); tests that change a
+dependency override it (``app.dependency_overrides``), never patch.
 """
 
 from __future__ import annotations

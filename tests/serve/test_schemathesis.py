@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings as hypothesis_settings  # noqa: E40
 
 from conftest import TOKEN  # noqa: E402
 
-from tastemaker.serve import Engine, create_app, get_settings  # noqa: E402
+from tastemaker.serve import Engine, create_app  # noqa: E402
 
 # the spec does not depend on the data: the app gets its store and model per test, below
 app = create_app()
@@ -19,11 +19,10 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 @pytest.fixture(autouse=True)
 def served(settings):
     """Serve a private store copy (POST /events writes the random valid events to it)."""
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
     app.state.engine = Engine(settings.db_path, settings.model_path).start()
     yield
-    app.dependency_overrides.clear()
-    app.state.engine = None
+    app.state.settings = app.state.engine = None
 
 
 @pytest.mark.slow

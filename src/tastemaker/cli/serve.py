@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 
@@ -57,5 +58,10 @@ def serve_cmd(ctx: Context, host: str, port: int, reload_interval: float | None,
     else:
         click.echo(f"web app http://{shown}:{port}/  (paste TASTEMAKER_API_TOKEN into the token field)")
     click.echo(f"API docs http://{shown}:{port}/docs")
+    handler = logging.StreamHandler()  # model swaps and reload errors, beside uvicorn's lines
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+    server_log = logging.getLogger("tastemaker.serve")
+    server_log.addHandler(handler)
+    server_log.setLevel(log_level.upper())
     uvicorn.run(create_app(settings, engine), host=host, port=port, log_level=log_level,
                 access_log=log_level == "debug")

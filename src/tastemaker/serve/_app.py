@@ -16,7 +16,7 @@ from tastemaker import __version__
 from tastemaker.data import UnknownIdError
 from tastemaker.errors import InputError
 from tastemaker.serve._engine import Engine, StoreUnavailable
-from tastemaker.serve._settings import Settings, get_settings
+from tastemaker.serve._settings import Settings, env_settings
 from tastemaker.serve.routers import ROUTERS
 from tastemaker.serve.routers.web import STATIC
 
@@ -40,15 +40,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     Parameters
     ----------
     settings : Settings, optional
-        What to serve; default :func:`get_settings` (the environment). Given settings override
-        that dependency.
+        What to serve; default :func:`env_settings` (the environment, read once).
     engine : Engine, optional
         An already started engine (``tastemaker serve`` starts it first, to report a missing
         store or model in one line); default: the lifespan starts one from the settings.
     """
     app = FastAPI(title="tastemaker", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
-    if settings is not None:
-        app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
     app.state.engine = engine
     for router in ROUTERS:
         app.include_router(router)
@@ -59,7 +57,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 
 def _settings(app: FastAPI) -> Settings:
-    return app.dependency_overrides.get(get_settings, get_settings)()
+    return app.state.settings or env_settings()
 
 
 @contextlib.asynccontextmanager

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from starlette.requests import Request
+
 from tastemaker._config import default_model_path, resolve_db_path
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["Settings", "get_settings", "env_settings"]
 
 
 def _number(name: str, default: float, minimum: float) -> float:
@@ -75,6 +77,16 @@ class Settings:
 
 
 @lru_cache
-def get_settings() -> Settings:
-    """The settings from the environment, read once (override this dependency in tests)."""
+def env_settings() -> Settings:
+    """The settings from the environment, read once."""
     return Settings.from_env()
+
+
+async def get_settings(request: Request) -> Settings:
+    """The dependency every route takes its settings from: the app's (given to ``create_app``),
+    else :func:`env_settings`. Tests override it like any dependency.
+
+    (Settings are not given through ``dependency_overrides`` in production: any override makes
+    FastAPI re-analyse every dependency of every request, a millisecond each.)
+    """
+    return request.app.state.settings or env_settings()
