@@ -12,12 +12,11 @@ recommendations, similar items and playlists like any other item.
   van den Oord, Dieleman and Schrauwen (2013) and Dieleman's 2014 work at Spotify. Needs the
   ``audio`` extra (PyTorch, librosa, soundfile), imported only when used.
 * :func:`place_items` appends items with predicted factors to a trained
-  :class:`~tastemaker.recommender.Recommender`.
+  :class:`~tastemaker.recommender.Recommender`; :func:`place_from_audio` trains the CNN on the
+  songs with listeners and places the songs without (``tastemaker train-audio``).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from tastemaker.content._clips import AudioIngestResult, default_spectrogram_dir, ingest_audio, load_spectrograms
 from tastemaker.content._cnn import AudioRegressor

@@ -11,7 +11,6 @@ rows share a normalised name, the one with most tracks wins.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import duckdb
 import numpy as np

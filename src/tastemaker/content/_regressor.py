@@ -23,9 +23,9 @@ class FeatureRegressor:
     nearest in feature space (Euclidean distance on standardised features). The average is not
     normalised again: where the neighbours disagree it is shorter, so the item scores lower for
     everyone, which is what an uncertain placement should do. On HetRec's audio-restricted
-    cold-start protocol it more than doubles ridge regression's recall@50 (see the README's
-    benchmarks): the audio features pick out regions of taste (classical, hip hop, metal …) that
-    no linear map reaches. ``method="ridge"`` is that linear reference: ridge regression with an
+    cold-start protocol it raises recall@50 from ridge regression's 0.356 to 0.533 (see the
+    README's benchmarks): the audio features pick out regions of taste (classical, hip hop,
+    metal …) that no linear map reaches. ``method="ridge"`` is that linear reference: ridge regression with an
     intercept and penalty ``alpha``.
 
     Parameters
