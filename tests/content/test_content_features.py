@@ -50,12 +50,24 @@ def test_rows_join_items_by_normalised_name_and_report_the_rest(store, artists, 
     path = features_csv([row("abba ", 0.1), row("BJÖRK", 0.2), row("Earth,  Wind & Fire", 0.3), row("Unknown", 0.4),
                          row("ABBA", 0.9, count=1)])  # a second ABBA with fewer tracks loses
     result = ingest_audio_features(store, path)
-    assert result.counts == {"matched": 3, "unmatched": 2, "audio_features": 3} and result.rows == 3
+    assert result.counts == {"matched": 3, "new_items": 0, "unmatched": 2, "audio_features": 3} and result.rows == 3
     assert stored(store) == [("1", "abba", 0.1, 10.0), ("2", "BJÖRK", 0.2, 10.0), ("3", "Earth,  Wind & Fire", 0.3, 10.0)]
     assert ingest_audio_features(store, path).skipped_duplicate
     newer = features_csv([row("ABBA", 0.7)[:-1]], header=HEADER[:-1], name="newer.csv")  # no count column
     assert ingest_audio_features(store, newer).counts["matched"] == 1
     assert stored(store)[0] == ("1", "ABBA", 0.7, None)
+
+
+def test_new_artists_are_created_for_unmatched_rows_unless_their_id_is_taken(store, artists, features_csv):
+    path = features_csv([row("ABBA", 0.1), row("Fresh Band", 0.2), row("fresh band", 0.3, count=1), row("3", 0.4)])
+    result = ingest_audio_features(store, path, new_artists=True)
+    # "3" is an item id already (Earth, Wind & Fire): no artist is created under it
+    assert result.counts == {"matched": 1, "new_items": 1, "unmatched": 2, "audio_features": 2}
+    item = store.con.execute("SELECT kind, name, artist_name FROM items WHERE item_id = 'Fresh Band'").fetchone()
+    assert item == ("artist", "Fresh Band", "Fresh Band")
+    assert [r[0] for r in stored(store)] == ["1", "Fresh Band"]
+    assert not ingest_audio_features(store, path).skipped_duplicate  # without new artists: another ingest
+    assert ingest_audio_features(store, path, new_artists=True).skipped_duplicate
 
 
 @pytest.mark.parametrize("rows, header, message", [

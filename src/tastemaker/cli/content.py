@@ -15,19 +15,22 @@ from tastemaker.cli.ingest import ingest
 
 @ingest.command("audio-features")
 @click.argument("file", type=click.Path())
+@click.option("--new-artists", is_flag=True,
+              help="Create the artists no item matches (fresh artists without plays, placed by `train`).")
 @pass_ctx
-def ingest_audio_features_cmd(ctx: Context, file: str) -> None:
+def ingest_audio_features_cmd(ctx: Context, file: str, new_artists: bool) -> None:
     """Tabular audio features per artist (a CSV like Kaggle's Spotify data_by_artist.csv), joined
     to the store's items by normalised name."""
     from tastemaker.content import ingest_audio_features
 
     with ctx.store() as store:
-        result = ingest_audio_features(store, file)
+        result = ingest_audio_features(store, file, new_artists=new_artists)
     if result.skipped_duplicate:
         click.echo(f"{result.path}: already ingested (features for {result.rows:,} items), nothing written")
         return
     counts = result.counts
-    click.echo(f"{result.path}: audio features for {counts['matched']:,} items; "
+    new = f" ({counts['new_items']:,} new artists)" if counts["new_items"] else ""
+    click.echo(f"{result.path}: audio features for {counts['audio_features']:,} items{new}; "
                f"{counts['unmatched']:,} rows match no item by name")
 
 

@@ -10,6 +10,7 @@ rows share a normalised name, the one with most tracks wins.
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import duckdb
@@ -42,7 +43,7 @@ def normalise_name_sql(expr: str) -> str:
     return f"lower(trim(regexp_replace(nfc_normalize({expr}), '\\s+', ' ', 'g')))"
 
 
-def ingest_audio_features(store: Store, path: str | os.PathLike) -> IngestResult:
+def ingest_audio_features(store: Store, path: str | os.PathLike, *, new_artists: bool = False) -> IngestResult:
     """Load a per-artist (or per-track) audio-features CSV into the store's ``audio_features``.
 
     Parameters
@@ -51,13 +52,18 @@ def ingest_audio_features(store: Store, path: str | os.PathLike) -> IngestResult
         Must already hold the items (e.g. after ``tastemaker ingest hetrec``).
     path : str or os.PathLike
         The CSV (comma-separated, header row, quoted names may hold commas).
+    new_artists : bool, default False
+        Create an artist (kind ``artist``, id and name as written in the file, no plays) for
+        every row that matches no item, unless that id is taken: fresh artists that
+        ``tastemaker train`` then places by their features.
 
     Returns
     -------
     IngestResult
         ``kind="audio-features"``; ``rows`` = items given features; ``counts`` holds
-        ``matched`` (items), ``unmatched`` (file rows matching no item) and ``audio_features``
-        (rows added or replaced). A file ingested before is skipped.
+        ``matched`` (existing items), ``new_items`` (artists created), ``unmatched`` (file rows
+        left out) and ``audio_features`` (rows added or replaced). A file ingested before (with
+        the same ``new_artists``) is skipped.
 
     Raises
     ------
@@ -69,7 +75,7 @@ def ingest_audio_features(store: Store, path: str | os.PathLike) -> IngestResult
     --------
     >>> with Store("lastfm.duckdb") as store:                      # doctest: +SKIP
     ...     ingest_audio_features(store, "data_by_artist.csv").counts
-    {'matched': 4830, 'unmatched': 22749, 'audio_features': 4830}
+    {'matched': 4832, 'new_items': 0, 'unmatched': 22775, 'audio_features': 4832}
     """
     file = check_file(path)
     header = read_header(file, ",")
@@ -86,6 +92,8 @@ def ingest_audio_features(store: Store, path: str | os.PathLike) -> IngestResult
                          hint="give every column once")
     present = [c for c in FEATURE_COLUMNS if c in header]
     source_id = fingerprint([file])
+    if new_artists:  # the same file with and without new artists are two different ingests
+        source_id = hashlib.sha256(f"{source_id}:new-artists".encode()).hexdigest()
     stats: dict[str, int] = {}
 
     def stage(con: duckdb.DuckDBPyConnection) -> None:
@@ -116,12 +124,29 @@ def ingest_audio_features(store: Store, path: str | os.PathLike) -> IngestResult
         stats["rows"] = int(con.execute(f"SELECT count(*) FROM {_VIEW}").fetchone()[0])
         stats["matched"] = int(con.execute("SELECT count(*) FROM _tm_af_match").fetchone()[0])
         stats["matched_rows"] = int(con.execute("SELECT count(DISTINCT _row) FROM _tm_af_match").fetchone()[0])
-        if stats["matched"] == 0:
+        stats["new"] = 0
+        if new_artists:
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _tm_af_new AS
+                WITH f AS (
+                    SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS _rank, {key} AS _key
+                    FROM {_VIEW}
+                )
+                SELECT f._name AS item_id, f.* FROM f WHERE f._rank = 1
+                    AND f._row NOT IN (SELECT _row FROM _tm_af_match)
+                    AND f._key NOT IN (SELECT {normalise_name_sql('name')} FROM items WHERE name IS NOT NULL)
+                    AND f._name NOT IN (SELECT item_id FROM items)""")
+            con.execute("INSERT INTO _tm_af_match SELECT * FROM _tm_af_new")
+            stats["new"] = int(con.execute("SELECT count(*) FROM _tm_af_new").fetchone()[0])
+        if stats["matched"] + stats["new"] == 0:
             raise InputError("no row matches an item of the store by name", path=file,
                              hint="ingest the items first (e.g. `tastemaker ingest hetrec`); names are "
                                   "compared in lower case with blanks trimmed")
 
     def write(con: duckdb.DuckDBPyConnection) -> int:
+        if new_artists:
+            con.execute("INSERT INTO items (item_id, kind, name, artist_id, artist_name) "
+                        "SELECT item_id, 'artist', _name, item_id, _name FROM _tm_af_new")
         cols = ["item_id", "name"] + [_STORED[c] for c in present] + ["source"]
         values = ["item_id", "_name"] + [ident(_STORED[c]) for c in present] + ["$source"]
         updates = ", ".join(f"{ident(c)} = excluded.{ident(c)}" for c in cols[1:])
@@ -132,14 +157,15 @@ def ingest_audio_features(store: Store, path: str | os.PathLike) -> IngestResult
             f"INSERT INTO audio_features ({', '.join(ident(c) for c in cols)}) "
             f"SELECT {', '.join(values)} FROM _tm_af_match "
             f"ON CONFLICT (item_id) DO UPDATE SET {updates}", {"source": source_id})
-        return stats["matched"]
+        return stats["matched"] + stats["new"]
 
     result = run_ingest(store, kind="audio-features", path=file, source_id=source_id, stage=stage, write=write,
-                        temp_tables=(_RAW, _VIEW, "_tm_af_match"))
+                        temp_tables=(_RAW, _VIEW, "_tm_af_match", "_tm_af_new"))
     if result.skipped_duplicate:
         return result
-    counts = {"matched": stats["matched"], "unmatched": stats["rows"] - stats["matched_rows"],
-              "audio_features": stats["matched"]}
+    counts = {"matched": stats["matched"], "new_items": stats["new"],
+              "unmatched": stats["rows"] - stats["matched_rows"] - stats["new"],
+              "audio_features": stats["matched"] + stats["new"]}
     return IngestResult(result.kind, result.path, result.rows, False, counts, result.source_id)
 
 
