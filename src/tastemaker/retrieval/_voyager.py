@@ -133,7 +133,10 @@ class VoyagerIndex(ItemIndex):
             indptr, indices = drop
         ids = np.empty((m, k), dtype=np.int64)
         vals = np.empty((m, k), dtype=np.float32)
-        if m < 64:  # a request: no thread-pool bookkeeping on the hot path
+        if m == 1:  # a request: plain Python numbers on the hot path
+            self._search_one(q, k, indptr, indices, ids, vals)
+            return ids, vals
+        if m < 64:  # a few requests: no thread-pool bookkeeping
             self._search_rows(q, np.arange(m), k, indptr, indices, ids, vals, n_threads)
             return ids, vals
         with thread_limits(n_threads, limit_blas=False):  # no BLAS here, only the rescoring kernel
@@ -141,6 +144,22 @@ class VoyagerIndex(ItemIndex):
                 rows = np.arange(start, min(m, start + _CHUNK))
                 self._search_rows(q, rows, k, indptr, indices, ids, vals, n_threads)
         return ids, vals
+
+    def _search_one(self, q, k, indptr, indices, ids, vals) -> None:
+        """:meth:`_search_rows` for one query (same fetch sizes, same answer)."""
+        n = self.n_items
+        n_drop = int(indptr[1] - indptr[0])
+        wanted = min(k, n - n_drop)
+        b = min(1 << max(0, (k + min(n_drop, k) - 1).bit_length()), n)
+        row = np.zeros(1, np.int64)
+        while True:
+            cand = None if b > _EXACT_ABOVE or b >= n else self._candidates(q, b, 1)
+            if cand is None:
+                ids[:], vals[:] = brute_force(self.item_factors, q, k, Exclusions(indptr, indices), 1)
+                return
+            if rescore_topk_serial(q, self.item_factors, row, cand, indptr, indices, k, ids, vals)[0] >= wanted:
+                return
+            b = min(b * 4, n)
 
     def _search_rows(self, q, rows, k, indptr, indices, ids, vals, n_threads) -> None:
         n = self.n_items
