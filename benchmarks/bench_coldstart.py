@@ -8,8 +8,11 @@ split seeds. Methods, all in the same run:
 * random; most tagged first (tag assignments); ridge from tag TF-IDF to ALS item factors
   (``CultureMap``); cosine between the user's tag profile (play-weighted TF-IDF of their artists)
   and the artist's;
-* tastemaker's ``ColdStartRanker``: placed factors + profile cosine + log(1 + taggers), each
-  standardised per user, weights chosen on a validation cold split of the training data.
+* tastemaker's ``ColdStartRanker``: placed factors + a ridge from tags to each user's log plays +
+  profile cosine + log(1 + taggers), each standardised per user, weights chosen on a validation
+  cold split of the training data (never on the test items).
+
+Tags given to a single artist are dropped for every method (they cannot relate two artists).
 
 Audio variant: the same split, but only the held-out artists with Spotify audio features
 (../shared/data/spotify-audio-features, joined by name) are ranked, for the users who played one
@@ -54,6 +57,8 @@ def load(with_audio: bool):
         ingest_audio_features(store, AUDIO)
     data = load_interactions(store)
     d_items, _, _, counts = descriptor_counts(store, texts=False)
+    # tags only one artist has say nothing about likeness (CulturalVectors' min_df=2 default)
+    counts = counts[:, np.diff(sp.csc_matrix(counts).indptr) >= 2]
     # tag counts aligned with the play matrix's columns (artists without tags: empty rows)
     rows = np.asarray([d_items.index(i) if i in d_items else -1 for i in data.items.ids.tolist()])
     C = sp.vstack([counts, sp.csr_matrix((1, counts.shape[1]))]).tocsr()[np.where(rows >= 0, rows, counts.shape[0])]

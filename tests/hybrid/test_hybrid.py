@@ -102,7 +102,7 @@ def test_small_cold_start_run_beats_random():
     ours = np.nanmean(recall_at_k(top_n(ranker.score(users, cold), k), truth, k))
     rand = np.nanmean(recall_at_k(top_n(np.random.default_rng(0).random((len(users), len(cold))), k), truth, k))
     assert rand < 0.25 and ours > 2 * rand and ours > 0.5
-    assert set(ranker.weights_) == {"placed", "profile", "prior", "audio"} and ranker.weights_["audio"] == 0
+    assert set(ranker.weights_) == {"placed", "listeners", "profile", "prior", "audio"} and ranker.weights_["audio"] == 0
 
 
 def test_hybrid_scorer_chooses_weights_and_filters_history():

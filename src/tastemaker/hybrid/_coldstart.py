@@ -14,9 +14,9 @@ from tastemaker.hybrid._map import CultureMap
 __all__ = ["ColdStartRanker", "zscore_rows", "profiles", "default_factorize", "SIGNALS"]
 
 #: the blended signals, in the order of :attr:`ColdStartRanker.weights_`
-SIGNALS = ("placed", "profile", "prior", "audio")
-_GRID = {"placed": (1.0,), "profile": (0.0, 0.25, 0.5, 1.0), "prior": (0.0, 0.3, 0.6, 1.0),
-         "audio": (0.0, 0.5, 1.0)}
+SIGNALS = ("placed", "listeners", "profile", "prior", "audio")
+_GRID = {"placed": (1.0,), "listeners": (0.0, 0.5, 1.0), "profile": (0.0, 0.25, 0.5),
+         "prior": (0.0, 0.3, 0.6, 1.0, 1.5), "audio": (0.0, 0.1, 0.2, 0.3, 0.5)}
 
 
 def default_factorize(user_items: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -49,6 +49,9 @@ class ColdStartRanker:
 
     * ``placed``: the item placed in the collaborative space by :class:`CultureMap` (ridge from
       TF-IDF descriptors to ALS item factors), scored with the user's factors;
+    * ``listeners``: ridge regression from the descriptors straight to every user's
+      ``log(1 + plays)`` of the item (full rank, penalty ``alpha_listeners``): a user's own
+      descriptor weights, learned from what they play, with correlated descriptors shared out;
     * ``profile``: cosine between the user's cultural profile (:func:`profiles`) and the item;
     * ``prior``: ``log(1 + number of people who tagged the item)``, the same for every user;
     * ``audio`` (when audio features are given): the item placed from its audio features by
@@ -64,6 +67,8 @@ class ColdStartRanker:
     ----------
     alpha : float
         Ridge penalty of the :class:`CultureMap`.
+    alpha_listeners : float
+        Ridge penalty of the ``listeners`` signal.
     weights : dict, optional
         Fixed weights by signal name (:data:`SIGNALS`); None chooses them on validation.
     validation_fraction : float
@@ -74,9 +79,10 @@ class ColdStartRanker:
         Seed of the validation split.
     """
 
-    def __init__(self, alpha: float = 3.0, weights: dict | None = None, validation_fraction: float = 0.1,
-                 factorize: Callable | None = None, random_state=0):
+    def __init__(self, alpha: float = 3.0, alpha_listeners: float = 10.0, weights: dict | None = None,
+                 validation_fraction: float = 0.1, factorize: Callable | None = None, random_state=0):
         self.alpha = alpha
+        self.alpha_listeners = alpha_listeners
         self.weights = weights
         self.validation_fraction = validation_fraction
         self.factorize = factorize
@@ -124,6 +130,7 @@ class ColdStartRanker:
         self.user_factors_ = np.asarray(U, dtype=np.float32)
         self.placed_ = self.map_.predict(X)
         self.profiles_ = profiles(R, X)
+        self.listeners_ = _listener_weights(R, X, warm, self.alpha_listeners)
         self.X_ = X
         self.prior_ = prior
         self.audio_placed_ = np.zeros_like(self.placed_)
@@ -143,6 +150,7 @@ class ColdStartRanker:
         candidates = np.asarray(candidates, dtype=np.int64)
         return {
             "placed": self.user_factors_[users] @ self.placed_[candidates].T,
+            "listeners": np.asarray(self.X_[candidates] @ self.listeners_[:, users]).T,
             "profile": (self.profiles_[users] @ self.X_[candidates].T).toarray(),
             "prior": np.broadcast_to(self.prior_[candidates], (len(users), len(candidates))),
             "audio": self.user_factors_[users] @ self.audio_placed_[candidates].T,
@@ -165,7 +173,7 @@ class ColdStartRanker:
         inner = sp.csr_matrix(R @ sp.diags(keep))
         inner.eliminate_zeros()
         U, V = factorize(inner)
-        probe = ColdStartRanker(self.alpha, weights={s: 1.0 for s in SIGNALS})
+        probe = ColdStartRanker(self.alpha, self.alpha_listeners, weights={s: 1.0 for s in SIGNALS})
         probe._set_state(inner, X, prior, U, V, audio)
         truth = sp.csr_matrix(R[:, held])
         ranked = np.arange(len(held)) if candidates is None else np.flatnonzero(np.isin(held, candidates))
@@ -175,9 +183,32 @@ class ColdStartRanker:
         grid = {**_GRID, "audio": _GRID["audio"] if audio is not None else (0.0,)}
         for combo in itertools.product(*(grid[s] for s in SIGNALS)):
             S = sum(w * z[s] for w, s in zip(combo, SIGNALS) if w)
-            ids = ranked[np.argsort(-S, axis=1, kind="stable")[:, :50]]
+            ids = ranked[_top(S, 50)]
             recall = float(np.nanmean(recall_at_k(ids, truth[users], 50)))
             self.validation_.append((dict(zip(SIGNALS, combo)), recall))
             if best is None or recall > best[1]:
                 best = (dict(zip(SIGNALS, combo)), recall)
         return best[0]
+
+
+def _top(S: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, S.shape[1])
+    part = np.argpartition(-S, k - 1, axis=1)[:, :k]
+    return np.take_along_axis(part, np.argsort(-np.take_along_axis(S, part, axis=1), axis=1, kind="stable"), axis=1)
+
+
+def _listener_weights(R: sp.csr_matrix, X: sp.csr_matrix, warm: np.ndarray, alpha: float) -> np.ndarray:
+    """Descriptor weights of every user (terms x users): ridge from ``X[warm]`` to ``log(1 + plays)``."""
+    import scipy.linalg as sl
+
+    L = sp.csr_matrix(R, dtype=np.float64, copy=True)
+    L.data = np.log1p(np.maximum(L.data, 0))
+    Xw = X[warm]
+    used = np.flatnonzero(np.diff(sp.csc_matrix(Xw).indptr) > 0)
+    Xu = Xw[:, used]
+    gram = (Xu.T @ Xu).toarray()
+    gram[np.diag_indices_from(gram)] += alpha
+    rhs = np.asarray((Xu.T @ sp.csc_matrix(L[:, warm]).T).todense())
+    out = np.zeros((X.shape[1], R.shape[0]))
+    out[used] = sl.cho_solve(sl.cho_factor(gram, overwrite_a=True, check_finite=False), rhs, check_finite=False)
+    return out
