@@ -59,6 +59,10 @@ def test_median_scaling_puts_cold_items_on_the_learned_scale(rec):
     assert np.linalg.norm(rec.model.item_factors_[30]) == pytest.approx(median, rel=1e-5)
     place_items(rec, ["c"], ["C"], unit, "culture", scale=None)
     assert np.linalg.norm(rec.model.item_factors_[32]) == pytest.approx(1.0, rel=1e-5)
+    # shrunk predictions (a regression's) are calibrated as a group: median to median, order kept
+    place_items(rec, ["d", "e", "f"], ["D", "E", "F"], np.vstack([0.1 * unit, 0.2 * unit, 0.4 * unit]), "audio")
+    norms = np.linalg.norm(rec.model.item_factors_[33:36], axis=1)
+    assert norms == pytest.approx([median / 2, median, 2 * median], rel=1e-5)
 
 
 def test_placing_again_replaces_and_moves_the_item_between_signals(rec):

@@ -39,9 +39,11 @@ def place_items(recommender, item_ids, names, factors, signal: str, *, scale: st
     signal : str
         What placed them (``"audio"``, ``"audio-features"``, ``"culture"`` …), for explanations.
     scale : "median", float or None
-        ``"median"`` (for predictions of L2-normalised factors) multiplies ``factors`` by the
-        median norm of the model's learned item factors, so cold items compete with warm ones on
-        the same scale; a float multiplies by it; None keeps them as given.
+        ``"median"`` (for predictions of L2-normalised factors) rescales ``factors`` so that their
+        median norm is the median norm of the model's learned item factors: the placed items
+        compete with the played ones on the same scale (a regression's predictions are shorter
+        than unit vectors, and would otherwise never be recommended), the surer ones (longer
+        predictions) above the others. A float multiplies by it; None keeps them as given.
 
     A loaded approximate index (``recommender.index``) is dropped, as it no longer covers every
     item: build it again after placing.
@@ -84,7 +86,9 @@ def place_items(recommender, item_ids, names, factors, signal: str, *, scale: st
         learned = np.setdiff1d(np.arange(len(recommender.items)),
                                recommender.items.indices([i for i in before if i in recommender.items]))
         norms = np.linalg.norm(F[learned], axis=1)
-        factor = float(np.median(norms[norms > 0])) if np.any(norms > 0) else 1.0
+        target = float(np.median(norms[norms > 0])) if np.any(norms > 0) else 1.0
+        given = np.linalg.norm(factors, axis=1)
+        factor = target / float(np.median(given[given > 0])) if np.any(given > 0) else target
     elif scale is None:
         factor = 1.0
     else:
