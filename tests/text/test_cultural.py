@@ -102,3 +102,15 @@ def test_cli_terms_similar_and_ingest(store, tmp_path, capsys):
 def test_min_df_drops_descriptors_of_one_item(store):
     assert "swedish" in CulturalVectors(min_df=1).fit_store(store).terms_
     assert "swedish" not in CulturalVectors().fit_store(store).terms_
+
+
+def test_cli_user_profile_ranks_fresh_artists(store, capsys):
+    db = store.location
+    store.close()
+    assert main(["--db", db, "terms", "--user", "u100", "-n", "3"]) == 0  # a metal listener
+    out = capsys.readouterr().out
+    assert out.startswith("user u100 (2 described artists, play-weighted): ") and "metal" in out.splitlines()[0]
+    assert "Sacred Reich" in out.split("nobody has played yet")[1]
+    assert main(["--db", db, "terms"]) == 2
+    assert main(["--db", db, "terms", "--user", "nobody"]) == 1
+    assert "no plays" in capsys.readouterr().err

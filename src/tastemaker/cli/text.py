@@ -39,13 +39,46 @@ def cultural_vectors(ctx: Context):
 
 
 @cli.command("terms")
-@click.argument("artist")
+@click.argument("artist", required=False)
 @click.option("-n", "--n", "n", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--user", help="Instead of an artist: USER's cultural profile (the play-weighted descriptors of the "
+                             "artists they play) and the artists nobody has played yet that fit it best.")
 @pass_ctx
-def terms_cmd(ctx: Context, artist: str, n: int) -> None:
+def terms_cmd(ctx: Context, artist: str | None, n: int, user: str | None) -> None:
     """The descriptors that set ARTIST (an item id or a name) apart, with their TF-IDF weights."""
+    if (artist is None) == (user is None):
+        raise click.UsageError("give an ARTIST or --user USER")
     cv = cultural_vectors(ctx)
+    if user is not None:
+        _user_profile(ctx, cv, user, n)
+        return
     row = cv.resolve(artist)
     top = cv.top_terms(row, n)
     click.echo(f"{cv.names_[row]}: {', '.join(t for t, _ in top)}")
     click.echo(table([[str(i + 1), t, f"{w:.3f}"] for i, (t, w) in enumerate(top)], ["#", "descriptor", "weight"]))
+
+
+def _user_profile(ctx: Context, cv, user: str, n: int) -> None:
+    import numpy as np
+
+    with ctx.store(read_only=True) as store:
+        plays = store.con.execute(
+            "SELECT item_id, sum(count) FROM events WHERE user_id = ? AND event = 'play' GROUP BY item_id",
+            [user]).fetchall()
+        played_anywhere = {r[0] for r in store.con.execute(
+            "SELECT DISTINCT item_id FROM events WHERE event = 'play'").fetchall()}
+    if not plays:
+        raise click.ClickException(f"user {user!r} has no plays in the store")
+    mine = [(cv.items_.index(i), c) for i, c in plays if i in cv.items_]
+    if not mine:
+        raise click.ClickException(f"none of the artists user {user!r} plays has tags or texts")
+    profile = cv.profile([r for r, _ in mine], [c for _, c in mine])
+    order = np.argsort(-profile.data, kind="stable")[:n]
+    top = [(str(cv.terms_[profile.indices[j]]), float(profile.data[j])) for j in order]
+    click.echo(f"user {user} ({len(mine)} described artists, play-weighted): {', '.join(t for t, _ in top)}")
+    fresh = np.flatnonzero([i not in played_anywhere for i in cv.items_.ids.tolist()])
+    if len(fresh):
+        hits = cv.rank(profile, n, candidates=fresh)
+        click.echo("artists nobody has played yet, nearest to this profile:")
+        click.echo(table([[str(k + 1), str(cv.names_[r]), f"{s:.3f}"] for k, (r, s) in enumerate(hits)],
+                         ["#", "item", "cosine"]))
