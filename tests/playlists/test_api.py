@@ -13,15 +13,22 @@ from tastemaker.playlists import DiscoverWeekly, discover_weekly  # noqa: E402
 from tastemaker.serve import Settings, create_app  # noqa: E402
 
 
-@pytest.fixture
-def client(hetrec, tmp_path):
-    store, rec = hetrec
-    discover_weekly(store, rec, "2026-W47", user_ids=["2", "3"], generator=DiscoverWeekly(size=10))
-    discover_weekly(store, rec, "2026-W48", user_ids=["2"])
-    db = store.location
-    store.close()  # the server opens the store read-only, like `tastemaker serve` beside a batch job
-    model = tmp_path / "als.npz"
-    rec.save(model)
+@pytest.fixture(scope="module")
+def client(hetrec_files, tmp_path_factory):
+    """An app over a copy of the HetRec store with two stored weeks (tests only read)."""
+    import shutil
+
+    from tastemaker.data import Store
+    from tastemaker.recommender import Recommender
+
+    folder = tmp_path_factory.mktemp("dw-api")
+    db, model = folder / "store.duckdb", folder / "als.npz"
+    shutil.copy(hetrec_files[0], db)
+    shutil.copy(hetrec_files[1], model)
+    rec = Recommender.load(model)
+    with Store(db) as store:  # closed before serving: the server opens it read-only
+        discover_weekly(store, rec, "2026-W47", user_ids=["2", "3"], generator=DiscoverWeekly(size=10), signals={})
+        discover_weekly(store, rec, "2026-W48", user_ids=["2"], signals={})
     with TestClient(create_app(Settings(db_path=db, model_path=model, reload_interval=0))) as client:
         yield client
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tastemaker.playlists import (REASONS, TEMPLATES, DiscoverWeekly, discover_weekly, load_playlists,
-                                  load_side_data, previous_items, save_playlists)
+                                  load_side_data, load_signals, previous_items, save_playlists)
 
 WEEK = "2026-W48"
 
@@ -83,9 +83,9 @@ def test_no_repeats_across_weeks_and_rerun_replaces_the_week(hetrec):
 
 def test_rerun_for_one_user_keeps_the_others(hetrec):
     store, rec = hetrec
-    discover_weekly(store, rec, WEEK, user_ids=["2", "3"])
+    discover_weekly(store, rec, WEEK, user_ids=["2", "3"], signals={})
     before = load_playlists(store, WEEK, ["3"])
-    discover_weekly(store, rec, WEEK, user_ids=["2"], generator=DiscoverWeekly(size=10))
+    discover_weekly(store, rec, WEEK, user_ids=["2"], generator=DiscoverWeekly(size=10), signals={})
     stored = {p["user_id"]: p for p in load_playlists(store, WEEK)}
     assert len(stored["2"]["items"]) == 10 and stored["3"] == before[0]
     assert [i["position"] for i in stored["3"]["items"]] == list(range(1, 31))
@@ -93,7 +93,7 @@ def test_rerun_for_one_user_keeps_the_others(hetrec):
 
 def test_failed_write_leaves_the_old_week(hetrec, monkeypatch):
     store, rec = hetrec
-    discover_weekly(store, rec, WEEK, user_ids=["2"])
+    discover_weekly(store, rec, WEEK, user_ids=["2"], signals={})
     before = load_playlists(store, WEEK)
     side = load_side_data(store, rec)
     lists = DiscoverWeekly(size=5).generate(rec, side, WEEK, user_ids=["2"])
@@ -122,7 +122,7 @@ def test_at_most_two_tracks_per_artist(tracks):
 
 def test_track_names_and_artists_in_the_store(tracks):
     store, rec = tracks
-    discover_weekly(store, rec, WEEK, user_ids=["u1"])
+    discover_weekly(store, rec, WEEK, user_ids=["u1"], signals={})
     items = load_playlists(store, WEEK, ["u1"])[0]["items"]
     assert all(" – Track " in i["name"] for i in items)
     anchors = [i["explanation"] for i in items if i["reason"] in ("because", "fans")]
@@ -138,3 +138,24 @@ def test_needs_a_factor_model(hetrec):
     pop = Recommender(Popularity().fit(rec.history), rec.users, rec.items, rec.item_names, rec.history)
     with pytest.raises(InputError, match="factor model"):
         DiscoverWeekly().generate(pop, load_side_data(store, rec), WEEK)
+
+
+@pytest.mark.slow
+def test_cultural_vectors_pull_the_playlist_towards_the_listeners_culture(hetrec):
+    store, rec = hetrec
+    signals = load_signals(store, rec)
+    culture = signals["culture"]
+    assert culture.shape[0] == len(rec.items) and (np.abs(culture).sum(axis=1) > 0).mean() > 0.5
+    users = rec.users.ids[:200]
+    plain = DiscoverWeekly().generate(rec, load_side_data(store, rec), WEEK, user_ids=users)
+    blended = DiscoverWeekly(signal_weights={"culture": 0.5}).generate(
+        rec, load_side_data(store, rec, signals=signals), WEEK, user_ids=users)
+    unit = culture / np.maximum(np.linalg.norm(culture, axis=1, keepdims=True), 1e-12)
+    history = rec.history.tocsr()[:200]
+    profile = history.multiply(history > 0).log1p() @ unit
+    profile /= np.maximum(np.linalg.norm(profile, axis=1, keepdims=True), 1e-12)
+
+    def closeness(lists):
+        return np.mean([unit[lists.items[u]] @ profile[u] for u in range(200)])
+
+    assert closeness(blended) > closeness(plain) + 0.02

@@ -19,7 +19,7 @@ from tastemaker.playlists import (discover_weekly, export_playlists, load_playli
 @pytest.fixture
 def stored(hetrec):
     store, rec = hetrec
-    discover_weekly(store, rec, "2026-W48", user_ids=["2", "3"])
+    discover_weekly(store, rec, "2026-W48", user_ids=["2", "3"], signals={})
     return store, rec, load_playlists(store, "2026-W48")
 
 
@@ -45,6 +45,7 @@ def test_json_csv_m3u_parse(stored, tmp_path):
     assert not list(tmp_path.glob(".dw.csv.*"))  # no temporary file left behind
 
 
+@pytest.mark.slow
 def test_command(hetrec_files, tmp_path, capsys):
     import shutil
 
@@ -54,10 +55,13 @@ def test_command(hetrec_files, tmp_path, capsys):
     assert main(base + ["--week", "2026-W48", "--user", "2", "--user", "3", "-o", str(tmp_path / "dw.json")]) == 0
     out = capsys.readouterr().out
     assert "2 playlists, 60 items" in out and "wrote 2 playlists as json" in out
-    assert len(json.loads((tmp_path / "dw.json").read_text())) == 2
-    assert main(base + ["--week", "2026-W48", "--user", "2", "--format", "m3u", "-o", str(tmp_path / "a.m3u")]) == 0
+    assert main(base + ["--week", "2026-W49", "--user", "2"]) == 0  # one listener: the playlist is shown
     out = capsys.readouterr().out
     assert "1 playlist, 30 items" in out and "#   item" in out and " also play" in out
+    assert len(json.loads((tmp_path / "dw.json").read_text())) == 2
+    assert main(base + ["--week", "2026-W48", "--user", "2", "--stored", "--format", "m3u",
+                        "-o", str(tmp_path / "a.m3u")]) == 0
+    assert "wrote 1 playlist as m3u" in capsys.readouterr().out
     assert (tmp_path / "a.m3u").read_text().count("#EXTINF") == 30
     assert main(base + ["--week", "2026-W48", "--stored", "--format", "csv", "-o", str(tmp_path / "s.csv")]) == 0
     assert (tmp_path / "s.csv").read_text().count("\n") == 61
@@ -99,6 +103,6 @@ def test_feedback_changes_the_next_models_input(stored):
 
     retrained = train(store, ImplicitALS(factors=16, iterations=3, regularization=1.0, random_state=0),
                       show_progress=False)
-    nxt = discover_weekly(store, retrained, "2026-W49", user_ids=["2"], save=False)
+    nxt = discover_weekly(store, retrained, "2026-W49", user_ids=["2"], save=False, signals={})
     given = set(np.asarray(retrained.items.ids)[nxt.items[0]].tolist())
     assert not given & set(items)

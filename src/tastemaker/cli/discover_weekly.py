@@ -79,4 +79,4 @@ def discover_weekly_cmd(ctx: Context, week, users: tuple[str, ...], fmt, output,
             click.echo(table(rows, ["#", "item", "why"]))
     if output:
         path = export_playlists(lists, fmt, output)
-        click.echo(f"wrote {len(lists):,} playlists as {fmt} to {path}")
+        click.echo(f"wrote {len(lists):,} playlist{'' if len(lists) == 1 else 's'} as {fmt} to {path}")

@@ -10,8 +10,8 @@
 See :mod:`tastemaker.playlists._generate` for the pipeline.
 """
 
-from tastemaker.playlists._feedback import record_feedback
 from tastemaker.playlists._export import FORMATS, export_playlists, render_playlists
+from tastemaker.playlists._feedback import record_feedback
 from tastemaker.playlists._generate import TEMPLATES, DiscoverWeekly, Playlists
 from tastemaker.playlists._kernels import REASONS
 from tastemaker.playlists._run import discover_weekly, load_signals

@@ -80,15 +80,17 @@ def _lsa(weights, k: int, oversample: int = 10, power: int = 2) -> np.ndarray:
 
 
 def discover_weekly(store: Store, rec, week: str | IsoWeek | None = None, user_ids=None,
-                    generator: DiscoverWeekly | None = None, *, save: bool = True, progress=None) -> Playlists:
+                    generator: DiscoverWeekly | None = None, *, save: bool = True, progress=None,
+                    signals: dict[str, np.ndarray] | None = None) -> Playlists:
     """Generate ``week``'s playlists for ``user_ids`` (default: every listener) and store them.
 
     Items given in earlier stored weeks are left out; rerunning a week replaces it (see
-    :func:`save_playlists`).
+    :func:`save_playlists`). ``signals`` overrides the content vectors read from the store
+    (:func:`load_signals`); ``{}`` uses collaborative filtering alone.
     """
     week = parse_week(week)
     generator = generator or DiscoverWeekly()
-    side = load_side_data(store, rec, signals=load_signals(store, rec))
+    side = load_side_data(store, rec, signals=load_signals(store, rec) if signals is None else signals)
     previous = previous_items(store, rec, week)
     playlists = generator.generate(rec, side, week, user_ids, previous, progress=progress)
     if save:

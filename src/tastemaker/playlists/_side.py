@@ -107,36 +107,46 @@ def load_side_data(store: Store, rec, *, max_tags: int = 5, signals: dict | None
     """
     ids = np.asarray(rec.items.ids, dtype=str)
     n = len(ids)
-    _tm_dw_cols = {"item_id": ids, "col": np.arange(n, dtype=np.int64)}  # noqa: F841 (scanned by DuckDB)
+    # object arrays: DuckDB scans them far faster than fixed-width numpy unicode
+    _tm_dw_cols = {"item_id": ids.astype(object), "col": np.arange(n, dtype=np.int64)}  # noqa: F841 (scanned by DuckDB)
     con = store.con
+    # codes and names numbered in SQL (sorting strings in numpy is what takes time here)
     artists = con.execute(
-        """SELECT c.col, coalesce(i.artist_id, c.item_id) AS artist_id,
-            coalesce(i.artist_name, i.name, c.item_id) AS artist_name,
-            coalesce(CASE WHEN i.kind = 'track' AND i.artist_name IS NOT NULL AND i.name IS NOT NULL
-                THEN i.artist_name || ' – ' || i.name ELSE i.name END, c.item_id) AS display_name
-        FROM _tm_dw_cols c LEFT JOIN items i USING (item_id) ORDER BY c.col"""
+        """WITH a AS (
+            SELECT c.col, coalesce(i.artist_id, c.item_id) AS artist_id,
+                coalesce(i.artist_name, i.name, c.item_id) AS artist_name,
+                coalesce(CASE WHEN i.kind = 'track' AND i.artist_name IS NOT NULL AND i.name IS NOT NULL
+                    THEN i.artist_name || ' – ' || i.name ELSE i.name END, c.item_id) AS display_name
+            FROM _tm_dw_cols c LEFT JOIN items i USING (item_id)
+        )
+        SELECT col, dense_rank() OVER (ORDER BY artist_id) - 1 AS code,
+            first_value(artist_name) OVER (PARTITION BY artist_id ORDER BY col) AS artist_name, display_name
+        FROM a ORDER BY col"""
     ).fetchnumpy()
-    artist_ids = np.asarray(artists["artist_id"], dtype=object)
-    uniq, first, codes = np.unique(artist_ids.astype(str), return_index=True, return_inverse=True)
-    artist_names = np.asarray(artists["artist_name"], dtype=object)[first].astype(str)
+    codes = np.asarray(artists["code"], dtype=np.int32)
+    artist_names = np.empty(int(codes.max()) + 1 if n else 0, dtype=object)
+    artist_names[codes] = np.asarray(artists["artist_name"], dtype=object)
     tags = con.execute(
         """WITH counted AS (
             SELECT c.col, it.tag_id, count(*) AS n
             FROM item_tags it JOIN _tm_dw_cols c USING (item_id) GROUP BY c.col, it.tag_id
         ), ranked AS (
             SELECT *, row_number() OVER (PARTITION BY col ORDER BY n DESC, tag_id) AS r FROM counted
+        ), kept AS (
+            SELECT r.col, t.name AS tag, r.n FROM ranked r JOIN tags t USING (tag_id) WHERE r.r <= $max_tags
         )
-        SELECT r.col, t.name AS tag, r.n FROM ranked r JOIN tags t USING (tag_id)
-        WHERE r.r <= $max_tags ORDER BY r.col, r.n DESC, t.name""",
+        SELECT col, dense_rank() OVER (ORDER BY tag) - 1 AS code, tag, n FROM kept ORDER BY col, n DESC, tag""",
         {"max_tags": int(max_tags)},
     ).fetchnumpy()
-    tag_col = np.asarray(tags["col"], dtype=np.int64)
-    tag_names, tag_codes = np.unique(np.asarray(tags["tag"], dtype=object).astype(str), return_inverse=True)
+    tag_codes = np.asarray(tags["code"], dtype=np.int64)
+    tag_names = np.empty(int(tag_codes.max()) + 1 if len(tag_codes) else 0, dtype=object)
+    tag_names[tag_codes] = np.asarray(tags["tag"], dtype=object)
     item_tags = sp.csr_matrix(
-        (np.asarray(tags["n"], dtype=np.float32), (tag_col, tag_codes.ravel())), shape=(n, len(tag_names)))
+        (np.asarray(tags["n"], dtype=np.float32), (np.asarray(tags["col"], dtype=np.int64), tag_codes)),
+        shape=(n, len(tag_names)))
     history = sp.csr_matrix(rec.history)
     popularity = np.bincount(history.indices[history.data > 0], minlength=n).astype(np.int32)
-    return SideData.from_arrays(popularity, artist=codes.ravel().astype(np.int32), artist_names=artist_names,
-                                item_tags=item_tags, tag_names=tag_names,
+    return SideData.from_arrays(popularity, artist=codes, artist_names=artist_names.astype(str),
+                                item_tags=item_tags, tag_names=tag_names.astype(str),
                                 item_names=np.asarray(artists["display_name"], dtype=object).astype(str),
                                 signals=signals)

@@ -54,14 +54,15 @@ def save_playlists(store: Store, playlists: Playlists, *, generated_at: dt.datet
         "item_anchor": np.where(item_anchor, anchor, -1), "tag_anchor": np.where(tag_anchor, anchor, -1),
         "artist": artist, "score": playlists.scores[valid].astype(np.float32),
     }
-    _tm_dw_users = {"u": np.arange(U, dtype=np.int64), "user_id": np.asarray(playlists.user_ids, dtype=str)}  # noqa: F841
-    _tm_dw_items = {"c": np.arange(len(playlists.item_ids), dtype=np.int64),  # noqa: F841
-                    "item_id": np.asarray(playlists.item_ids, dtype=str),
-                    "name": np.asarray(playlists.item_names, dtype=str)}
-    _tm_dw_tags = {"t": np.arange(len(playlists.tag_names), dtype=np.int64),  # noqa: F841
-                   "name": np.asarray(playlists.tag_names, dtype=str)}
-    _tm_dw_artists = {"a": np.arange(len(playlists.artist_names), dtype=np.int64),  # noqa: F841
-                      "name": np.asarray(playlists.artist_names, dtype=str)}
+    # only the items, tags and artists these rows name, as object arrays (DuckDB scans those fast)
+    _tm_dw_users = {"u": np.arange(U, dtype=np.int64), "user_id": _objects(playlists.user_ids)}  # noqa: F841
+    cols = np.unique(np.concatenate([item, anchor[item_anchor]]))
+    _tm_dw_items = {"c": cols, "item_id": _objects(playlists.item_ids, cols),  # noqa: F841
+                    "name": _objects(playlists.item_names, cols)}
+    tags = np.unique(anchor[tag_anchor])
+    _tm_dw_tags = {"t": tags, "name": _objects(playlists.tag_names, tags)}  # noqa: F841
+    artists = np.unique(artist)
+    _tm_dw_artists = {"a": artists, "name": _objects(playlists.artist_names, artists)}  # noqa: F841
     reason_names = "CASE r.reason " + " ".join(f"WHEN {i} THEN {_sql_text(n)}" for i, n in enumerate(REASONS)) + " END"
     con = store.con
     with store.transaction():
@@ -96,12 +97,17 @@ def save_playlists(store: Store, playlists: Playlists, *, generated_at: dt.datet
     return int(valid.sum())
 
 
+def _objects(values, take=None) -> np.ndarray:
+    values = np.asarray(values)
+    return (values if take is None else values[take]).astype(str).astype(object)
+
+
 def previous_items(store: Store, rec, week: str | IsoWeek) -> sp.csr_matrix:
     """Users x items (``rec``'s rows and columns): 1 where an earlier week's playlist gave the item."""
     week = parse_week(week)
     shape = (len(rec.users), len(rec.items))
-    _tm_dw_u = {"user_id": np.asarray(rec.users.ids, dtype=str), "r": np.arange(shape[0], dtype=np.int64)}  # noqa: F841
-    _tm_dw_i = {"item_id": np.asarray(rec.items.ids, dtype=str), "c": np.arange(shape[1], dtype=np.int64)}  # noqa: F841
+    _tm_dw_u = {"user_id": _objects(rec.users.ids), "r": np.arange(shape[0], dtype=np.int64)}  # noqa: F841
+    _tm_dw_i = {"item_id": _objects(rec.items.ids), "c": np.arange(shape[1], dtype=np.int64)}  # noqa: F841
     try:
         got = store.con.execute(
             """SELECT DISTINCT u.r, i.c FROM discover_weekly d

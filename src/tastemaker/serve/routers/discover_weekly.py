@@ -48,7 +48,10 @@ def discover_weekly(user_id: UserId, engine: EngineDep, week: Week = None) -> Di
     """The week's 30 fresh items for the listener, as ``tastemaker discover-weekly`` stored them."""
     from tastemaker.playlists import load_playlists, parse_week, stored_weeks
 
-    wanted = str(parse_week(week)) if week is not None else None  # a bad week: 422
+    try:
+        wanted = str(parse_week(week)) if week is not None else None
+    except InputError as exc:  # a malformed request, like any other bad parameter
+        raise HTTPException(422, str(exc)) from None
     try:
         with Store(engine.db_path, read_only=True) as store:
             weeks = stored_weeks(store, user_id)
