@@ -106,8 +106,10 @@ def test_malformed_events_are_422_and_nothing_is_written(client, paths, auth):
 
 
 def test_broken_json_is_422(client, auth):
-    response = client.post("/events", content=b'{"user_id": ', headers={**auth, "Content-Type": "application/json"})
-    assert response.status_code == 422
+    for body in (b'{"user_id": ', b"\xff%b", b""):
+        response = client.post("/events", content=body, headers={**auth, "Content-Type": "application/json"})
+        assert response.status_code == 422, body
+        assert isinstance(response.json()["detail"], list)
 
 
 def test_unknown_items_are_404_and_nothing_is_written(client, paths, auth):

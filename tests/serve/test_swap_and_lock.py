@@ -10,7 +10,7 @@ import time
 from contextlib import contextmanager
 
 import pytest
-from conftest import ROOT, small_als
+from serve_support import ROOT, small_als
 
 from tastemaker.data import Store, StoreLockedError
 from tastemaker.recommender import Recommender, train

@@ -9,8 +9,10 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tastemaker import __version__
 from tastemaker.data import UnknownIdError
@@ -29,8 +31,9 @@ Recommendations from tastemaker's trained model, by the store's external ids (He
 artist `289`), updated the moment a listener plays, skips or saves something.
 
 Reads are open. Writes (`POST /events`) need `Authorization: Bearer <TASTEMAKER_API_TOKEN>`.
-Errors carry `{"detail": "..."}`: 404 for an unknown user or item, 422 for a malformed request,
-413 for an oversized batch, 503 while another process holds the store.
+Errors carry `{"detail": "..."}`: 404 for an unknown user or item, 422 for a malformed request
+(FastAPI's list of errors), 413 for an oversized batch, 409 for a request the served model cannot
+answer (e.g. explanations from a model without them), 503 while another process holds the store.
 """
 
 
@@ -98,8 +101,18 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _error(404, str(exc))
 
     @app.exception_handler(InputError)
-    async def bad_input(request: Request, exc: InputError) -> JSONResponse:
-        return _error(422, str(exc))
+    async def conflict(request: Request, exc: InputError) -> JSONResponse:
+        # a well-formed request the served state cannot answer (e.g. a model that cannot explain);
+        # 422 stays FastAPI's, for malformed requests, with its documented list of errors
+        return _error(409, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and str(exc.detail).startswith("There was an error parsing the body"):
+            # a body that is not JSON (or not UTF-8) is malformed like any other: 422, in FastAPI's shape
+            return JSONResponse({"detail": [{"type": "json_invalid", "loc": ["body"], "msg": str(exc.detail),
+                                             "input": None}]}, status_code=422)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(StoreUnavailable)
     async def store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:

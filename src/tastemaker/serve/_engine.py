@@ -111,9 +111,10 @@ class Snapshot:
         return row, history, None
 
     def recommend(self, user_id: str, n: int, explain: bool, because: int = 3) -> list[Recommendation]:
-        row, history, live = self.history(user_id)
-        if live is None:
+        live = self.live.get(user_id)
+        if live is None:  # a listener of the model (UnknownIdError, a 404, for anyone else)
             return self.rec.recommend(user_id, n=n, explain=explain, because=because)
+        history = live.row
         if live.vector is not None:
             return self.rec.recommend_for(live.vector, n=n, explain=explain, history_row=history, because=because)
         model = self.rec.model  # no user vectors (EASE, item-kNN, popularity): score from the history

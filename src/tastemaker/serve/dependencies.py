@@ -12,7 +12,7 @@ from tastemaker.serve._engine import Engine, Snapshot
 from tastemaker.serve._settings import Settings, get_settings
 
 __all__ = ["get_settings", "get_engine", "get_snapshot", "require_token", "SettingsDep", "EngineDep",
-           "SnapshotDep", "WRITE_ERRORS"]
+           "SnapshotDep"]
 
 _bearer = HTTPBearer(auto_error=False, description="TASTEMAKER_API_TOKEN (writes only; reads are open).")
 

@@ -153,6 +153,7 @@ _ERROR_TEXT = {
     401: "No or wrong API token.",
     403: "Writes are disabled (the server has no TASTEMAKER_API_TOKEN).",
     404: "Unknown user or item.",
+    409: "The served model cannot answer this (e.g. it has no explanations).",
     413: "Too many events in one batch, or a body over TASTEMAKER_MAX_BODY_BYTES.",
     503: "The store is busy (another process holds it) or missing; retry later.",
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from tastemaker.serve.dependencies import SnapshotDep
 from tastemaker.serve.schemas import (Contribution, ExplanationOut, PlayedItem, RecommendedItem, Recommendations,
@@ -43,19 +43,21 @@ async def get_user(user_id: UserId, snapshot: SnapshotDep,
 @router.get("/{user_id}/recommendations", response_model=Recommendations, responses=error_responses(404),
             summary="Recommendations for a listener")
 async def recommendations(user_id: UserId, snapshot: SnapshotDep,
-                    n: Annotated[int, Query(ge=1, le=500, description="How many items.")] = 10,
-                    explain: Annotated[bool, Query(description="Add the listened items behind each.")] = False,
-                    ) -> Recommendations:
+                          n: Annotated[int, Query(ge=1, le=500, description="How many items.")] = 10,
+                          explain: Annotated[bool, Query(description="Add the listened items behind each.")] = False,
+                          ) -> Response:
     """Top-``n`` items the listener has not played, with names; live events are already folded in."""
     recs = snapshot.recommend(user_id, n=n, explain=explain)
     items = [RecommendedItem(item_id=r.item_id, name=r.name, score=r.score,
                              because=[Contribution(item_id=i, name=m, share=s) for i, m, s in r.because])
              for r in recs]
-    return Recommendations(user_id=user_id, model_version=snapshot.version, live=user_id in snapshot.live,
+    body = Recommendations(user_id=user_id, model_version=snapshot.version, live=user_id in snapshot.live,
                            items=items)
+    # the hot path: serialised once here, not validated a second time against response_model
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
-@router.get("/{user_id}/explanations/{item_id}", response_model=ExplanationOut, responses=error_responses(404),
+@router.get("/{user_id}/explanations/{item_id}", response_model=ExplanationOut, responses=error_responses(404, 409),
             summary="Why an item scores as it does for a listener")
 async def explanation(user_id: UserId, item_id: ItemId, snapshot: SnapshotDep,
                 n: Annotated[int, Query(ge=1, le=100, description="How many contributions.")] = 10,
