@@ -30,6 +30,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_quality.py
 	$(BIN)/python benchmarks/bench_als.py
 	$(BIN)/python benchmarks/bench_als.py --memory
+	$(BIN)/python benchmarks/bench_serve.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache
