@@ -39,12 +39,13 @@ class OffPolicyRow:
 
 
 def off_policy_check(sim: HetRecSimulator, bart: BaRT, state: dict, n_log: int = 3000, n_online: int = 3000,
-                     logging_epsilon: float = 0.2, target_epsilons: Sequence[float] = (0.0, 0.1),
-                     seed: int = 0) -> tuple[str, list[OffPolicyRow]]:
+                     logging_epsilon: float = 0.1, target_epsilons: Sequence[float] = (0.0, 0.05),
+                     seed: int = 0, baselines: bool = True) -> tuple[str, list[OffPolicyRow]]:
     """Log pages of a frozen BaRT (``logging_epsilon``), estimate other policies off-policy, and
     run the same policies online on fresh visits from the same state.
 
-    Returns the logging policy's name and one row per target.
+    Targets: BaRT at each of ``target_epsilons`` and, with ``baselines``, random, popularity and
+    greedy CF. Returns the logging policy's name and one row per target.
     """
     rng = np.random.default_rng([seed, 7])
     logging = bart.policy(logging_epsilon)
@@ -52,7 +53,7 @@ def off_policy_check(sim: HetRecSimulator, bart: BaRT, state: dict, n_log: int =
     for u, c in sim.visits(n_log, rng):
         lp, _ = sim.show(logging, sim.page_input(u, c, state), rng)
         logs.append(lp)
-    targets = [random_policy(), popularity_policy(), greedy_cf_policy()]
+    targets = [random_policy(), popularity_policy(), greedy_cf_policy()] if baselines else []
     targets += [bart.policy(e) for e in target_epsilons]
     estimates = off_policy_estimates(logs, targets, sim.layout, sim.space, random_state=seed)
     rows = []
