@@ -11,7 +11,7 @@ import numpy as np
 from tastemaker.bandit._bart import BaRT, LoggedPage
 from tastemaker.bandit._features import FeatureSpace
 from tastemaker.bandit._ope import ESTIMATORS, Estimate, _clt, off_policy_estimates
-from tastemaker.bandit._policy import Layout, Policy, greedy_cf_policy, popularity_policy, random_policy
+from tastemaker.bandit._policy import Layout, greedy_cf_policy, popularity_policy, random_policy
 from tastemaker.bandit._simulator import BaRTAgent, HetRecSimulator, RunResult, StaticAgent
 
 __all__ = ["default_agents", "OffPolicyRow", "off_policy_check", "compare_policies", "plot_run",

@@ -25,7 +25,7 @@ import numpy as np
 
 from tastemaker.bandit._bart import BaRT, LoggedPage, _subset
 from tastemaker.bandit._features import FeatureSpace
-from tastemaker.bandit._policy import CARD, Layout, Policy, walk
+from tastemaker.bandit._policy import Layout, Policy, walk
 
 __all__ = ["Estimate", "ESTIMATORS", "off_policy_estimates", "estimates_from_terms"]
 

@@ -81,7 +81,7 @@ def simulate_cmd(ctx: Context, rounds: int, pages_per_round: int, users: int, se
             results, agents = run_seeds(sim_for, seed_list, rounds, pages_per_round, eps_list, logistic,
                                         progress=bar.update)
     summary = summary_rows(results)
-    lines = [f"# BaRT on simulated HetRec listeners\n",
+    lines = ["# BaRT on simulated HetRec listeners\n",
              f"{users} listeners, {rounds} rounds x {pages_per_round} pages, layout "
              f"{sims[seed_list[-1]].layout.rows}x{sims[seed_list[-1]].layout.cols}, seeds {seed_list}; "
              "mean ± sd over seeds.\n", format_markdown_table(summary, SUMMARY_HEADERS), ""]
