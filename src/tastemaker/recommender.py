@@ -262,7 +262,7 @@ class Recommender:
         return out
 
     def recommend_batch(self, n: int = 10, user_rows=None, exclude=None, *, exact: bool = False,
-                        num_threads: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                        num_threads: int = 0, exclude_rows=None) -> tuple[np.ndarray, np.ndarray]:
         """Top-``n`` unplayed items for many users at once (every user by default).
 
         Parameters
@@ -277,6 +277,8 @@ class Recommender:
             Search every item exactly even when an approximate index is loaded.
         num_threads : int
             Threads (0: every core the process may use).
+        exclude_rows : csr_matrix (len(user_rows) x n_items), optional
+            More items to leave out, per user (e.g. what earlier playlists gave them).
 
         Returns
         -------
@@ -289,10 +291,17 @@ class Recommender:
         if rows.size and (rows.min() < 0 or rows.max() >= self.history.shape[0]):
             bad = rows[(rows < 0) | (rows >= self.history.shape[0])][0]
             raise InputError(f"user row {int(bad)} is outside 0..{self.history.shape[0] - 1}")
+        history = self.history[rows]
         if not hasattr(self.model, "user_factors_"):
-            return self.model.recommend(rows, self.history[rows], N=n, filter_items=exclude)
+            if exclude_rows is None:
+                return self.model.recommend(rows, history, N=n, filter_items=exclude)
+            return _drop_rows(self.model.recommend(rows, history, filter_items=exclude,
+                                                   N=n + int(np.diff(sp.csr_matrix(exclude_rows).indptr).max(initial=0))),
+                              sp.csr_matrix(exclude_rows), n)
+        if exclude_rows is not None:  # the union of both patterns: any non-zero is left out
+            history = (abs(sp.csr_matrix(history)) + abs(sp.csr_matrix(exclude_rows, dtype=history.dtype))).tocsr()
         retrieval = self._retrieval(exact)
-        return retrieval.recommend.search(self.model.user_factors_[rows], n, exclude=self.history[rows],
+        return retrieval.recommend.search(self.model.user_factors_[rows], n, exclude=history,
                                           filter_items=exclude, num_threads=num_threads)
 
     def _retrieval(self, exact: bool = False):
@@ -343,6 +352,19 @@ class Recommender:
         score, contributions, _ = self.model.explain(row, history, col, N=n)
         return Explanation(user_id, str(self.items.ids[col]), self.name(col), float(score),
                            self._shares(score, contributions))
+
+
+def _drop_rows(ranked, exclude_rows: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``n`` of each ranked row once the row's ``exclude_rows`` items are dropped (-1 padded)."""
+    ids, scores = ranked
+    out_ids = np.full((ids.shape[0], n), -1, np.int64)
+    out_scores = np.full((ids.shape[0], n), -np.inf, np.float32)
+    for r in range(ids.shape[0]):
+        drop = exclude_rows.indices[exclude_rows.indptr[r]:exclude_rows.indptr[r + 1]]
+        keep = (ids[r] >= 0) & ~np.isin(ids[r], drop)
+        kept = np.flatnonzero(keep)[:n]
+        out_ids[r, :len(kept)], out_scores[r, :len(kept)] = ids[r, kept], scores[r, kept]
+    return out_ids, out_scores
 
 
 def train(store: Store, model: RecommenderBase | None = None, *, show_progress: bool = True,

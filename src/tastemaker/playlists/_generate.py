@@ -210,8 +210,10 @@ class DiscoverWeekly:
         for start in range(0, len(rows), step):
             batch = slice(start, min(start + step, len(rows)))
             t = time.perf_counter()
-            if candidates is None:
-                cand, cf = rec.recommend_batch(self.candidates, user_rows=rows[batch], num_threads=self.num_threads)
+            if candidates is None:  # earlier weeks' items left out by the search, so the window stays full
+                given = previous[rows[batch]]
+                cand, cf = rec.recommend_batch(self.candidates, user_rows=rows[batch], num_threads=self.num_threads,
+                                               exclude_rows=given if given.nnz else None)
             else:
                 cand, cf = candidates[0][batch], candidates[1][batch]
             seconds["candidates"] += time.perf_counter() - t
