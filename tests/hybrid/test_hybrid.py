@@ -114,7 +114,7 @@ def test_hybrid_scorer_chooses_weights_and_filters_history():
         return m.user_factors_, m.item_factors_
 
     scorer = HybridScorer().fit(plays, tfidf(counts), factorize=factorize)
-    assert set(scorer.weights_) == {"culture", "audio"} and len(scorer.validation_) == 5
+    assert set(scorer.weights_) == {"culture", "audio"} and len(scorer.validation_) == 5  # no audio: culture only
     top = scorer.recommend(np.arange(10), 5)
     for u in range(10):
         assert not set(top[u]) & set(plays[u].indices)

@@ -11,7 +11,7 @@ from tastemaker.hybrid._coldstart import default_factorize, profiles, zscore_row
 
 __all__ = ["HybridScorer"]
 
-_GRID = {"culture": (0.0, 0.05, 0.1, 0.2, 0.3), "audio": (0.0, 0.05, 0.1, 0.2)}
+_GRID = {"culture": (0.0, 0.1, 0.2, 0.3, 0.5), "audio": (0.0, 0.1, 0.2, 0.3)}
 
 
 class HybridScorer:
