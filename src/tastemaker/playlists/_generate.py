@@ -205,29 +205,46 @@ class DiscoverWeekly:
         users = np.asarray(rec.users.ids)[rows]
         seeds = self.seeds(users, week)
         seconds = {"candidates": 0.0, "content": 0.0, "rerank": 0.0}
+        n_items = len(rec.items)
+
+        def one_batch(rows_b, seeds_b, k, given=None):
+            t = time.perf_counter()
+            if given is None:  # earlier weeks' items left out by the search, so the window stays full
+                given_rows = previous[rows_b]
+                cand, cf = rec.recommend_batch(k, user_rows=rows_b, num_threads=self.num_threads,
+                                               exclude_rows=given_rows if given_rows.nnz else None)
+            else:
+                cand, cf = given
+            seconds["candidates"] += time.perf_counter() - t
+            t = time.perf_counter()
+            extra = self._content_scores(history, rows_b, cand, side)
+            seconds["content"] += time.perf_counter() - t
+            t = time.perf_counter()
+            with thread_limits(self.num_threads):
+                out = rerank(rows_b, cand, cf, history, previous, side.artist, side.item_tags, unit, pop, seeds_b,
+                             extra=extra, size=self.size, per_artist=self.per_artist, n_explore=self.explore,
+                             explore_pool=self.explore_pool, tag_penalty=self.tag_penalty,
+                             pop_penalty=self.popularity_penalty)
+            seconds["rerank"] += time.perf_counter() - t
+            return out
+
         parts = []
         step = max(int(batch_size), 1)
         for start in range(0, len(rows), step):
             batch = slice(start, min(start + step, len(rows)))
-            t = time.perf_counter()
-            if candidates is None:  # earlier weeks' items left out by the search, so the window stays full
-                given = previous[rows[batch]]
-                cand, cf = rec.recommend_batch(self.candidates, user_rows=rows[batch], num_threads=self.num_threads,
-                                               exclude_rows=given if given.nnz else None)
-            else:
-                cand, cf = candidates[0][batch], candidates[1][batch]
-            seconds["candidates"] += time.perf_counter() - t
-            t = time.perf_counter()
-            extra = self._content_scores(history, rows[batch], cand, side)
-            seconds["content"] += time.perf_counter() - t
-            t = time.perf_counter()
-            with thread_limits(self.num_threads):
-                parts.append(rerank(
-                    rows[batch], cand, cf, history, previous, side.artist, side.item_tags, unit, pop, seeds[batch],
-                    extra=extra, size=self.size, per_artist=self.per_artist, n_explore=self.explore,
-                    explore_pool=self.explore_pool, tag_penalty=self.tag_penalty,
-                    pop_penalty=self.popularity_penalty))
-            seconds["rerank"] += time.perf_counter() - t
+            given = None if candidates is None else (candidates[0][batch], candidates[1][batch])
+            out = one_batch(rows[batch], seeds[batch], self.candidates, given)
+            k = self.candidates
+            while candidates is None and k < n_items:
+                # the per-artist cap (or a long history) used up some users' candidates: ask for more
+                short = np.flatnonzero((out[0] >= 0).sum(axis=1) < self.size)
+                if not short.size:
+                    break
+                k = min(4 * k, n_items)
+                refill = one_batch(rows[batch][short], seeds[batch][short], k)
+                for full, part in zip(out, refill):
+                    full[short] = part
+            parts.append(out)
             if progress is not None:
                 progress(batch.stop - batch.start)
         if parts:
