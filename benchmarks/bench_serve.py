@@ -141,27 +141,36 @@ def _request(path: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
 
 
-async def open_loop(port: int, paths: list[str], rate: float, seconds: float) -> dict:
-    """Requests at a fixed rate; latency from each request's due time."""
-    idle: list[Connection] = [await _open(port) for _ in range(32)]
-    latencies, errors = [], 0
+async def open_loop(port: int, paths: list[str], rate: float, seconds: float, max_connections: int = 256) -> dict:
+    """Requests at a fixed rate; latency from each request's due time. At most ``max_connections``
+    are open; a request due while all are busy waits for one (and the wait counts)."""
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(32):
+        idle.put_nowait(await _open(port))
+    opened = 32
+    latencies, errors = [], {}
     n = int(rate * seconds)
     clock = time.perf_counter  # uvloop's loop.time() counts whole milliseconds
     start = clock() + 0.05
 
     async def one(i: int) -> None:
-        nonlocal errors
+        nonlocal opened
         due = start + i / rate
-        conn = idle.pop() if idle else await _open(port)
         try:
+            if idle.empty() and opened < max_connections:
+                opened += 1
+                conn = await _open(port)
+            else:
+                conn = await idle.get()
             status = await conn.get(_request(paths[i % len(paths)]))
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            errors += 1
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+            opened -= 1
             return
         latencies.append(clock() - due)
         if status != 200:
-            errors += 1
-        idle.append(conn)
+            errors[str(status)] = errors.get(str(status), 0) + 1
+        idle.put_nowait(conn)
 
     tasks = []
     for i in range(n):
@@ -172,7 +181,7 @@ async def open_loop(port: int, paths: list[str], rate: float, seconds: float) ->
     await asyncio.gather(*tasks)
     elapsed = clock() - start
     ms = np.array(latencies) * 1000
-    return {"requests": n, "errors": errors, "achieved": n / elapsed,
+    return {"requests": n, "errors": sum(errors.values()), "error_kinds": errors, "achieved": n / elapsed,
             "p50": float(np.percentile(ms, 50)), "p90": float(np.percentile(ms, 90)),
             "p99": float(np.percentile(ms, 99)), "max": float(ms.max())}
 
@@ -206,14 +215,27 @@ def _generator(kind: str, port: int, paths: list[str], arg: float, seconds: floa
     except ImportError:
         pass
     coro = open_loop(port, paths, arg, seconds) if kind == "open" else closed_loop(port, paths, int(arg), seconds)
-    out.send(asyncio.run(coro))
+    started = time.process_time()
+    result = asyncio.run(coro)
+    result["generator_cpu_ms"] = (time.process_time() - started) * 1000 / max(result["requests"], 1)
+    out.send(result)
 
 
-def generate(kind: str, port: int, paths: list[str], arg: float, seconds: float) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def generate(kind: str, server_pid: int, port: int, paths: list[str], arg: float, seconds: float) -> dict:
+    """One run from a fresh generator process; adds the server's CPU milliseconds per request
+    (what the machine's load does not change much, unlike latencies on a shared machine)."""
     parent, child = mp.Pipe()
     proc = mp.get_context("spawn").Process(target=_generator, args=(kind, port, paths, arg, seconds, child))
     proc.start()
+    before = cpu_seconds(server_pid)
     result = parent.recv()
+    result["server_cpu_ms"] = (cpu_seconds(server_pid) - before) * 1000 / max(result["requests"], 1)
     proc.join()
     return result
 
@@ -243,9 +265,9 @@ def main(argv: list[str] | None = None) -> None:
         paths = user_paths(model)
         proc, port = start_server(db, model)
         try:
-            generate("open", port, paths, args.rate, 2)  # warm-up
-            runs = [generate("open", port, paths, args.rate, args.seconds) for _ in range(args.runs)]
-            ceilings = [generate("closed", port, paths, args.connections, args.seconds / 2)
+            generate("open", proc.pid, port, paths, args.rate, 2)  # warm-up
+            runs = [generate("open", proc.pid, port, paths, args.rate, args.seconds) for _ in range(args.runs)]
+            ceilings = [generate("closed", proc.pid, port, paths, args.connections, args.seconds / 2)
                         for _ in range(args.runs)]
         finally:
             proc.terminate()
@@ -254,12 +276,14 @@ def main(argv: list[str] | None = None) -> None:
         rows.append([name, f"{args.rate:g}", f"{med['achieved']:.0f}", str(sum(r["requests"] for r in runs)),
                      str(sum(r["errors"] for r in runs) + sum(c["errors"] for c in ceilings)),
                      f"{med['p50']:.2f}", f"{med['p90']:.2f}", f"{med['p99']:.2f}", f"{med['max']:.1f}",
-                     f"{statistics.median(c['throughput'] for c in ceilings):.0f}"])
+                     f"{statistics.median(c['throughput'] for c in ceilings):.0f}",
+                     f"{statistics.median(r['server_cpu_ms'] for r in runs + ceilings):.2f}"])
         print(json.dumps({"model": name, "runs": runs, "ceilings": ceilings}), file=sys.stderr)
     headers = ["model", "target req/s", "achieved", "requests", "errors", "p50 ms", "p90 ms", "p99 ms",
-               "max ms", "ceiling req/s"]
+               "max ms", "ceiling req/s", "server CPU ms/req"]
     print(f"\nGET /users/{{id}}/recommendations?n=10 (random users, played items filtered, names), "
-          f"median of {args.runs} runs of {args.seconds:g}s; server and load generator on {os.cpu_count()} cores\n")
+          f"median of {args.runs} runs of {args.seconds:g}s; server and load generator on {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} at the end\n")
     print("| " + " | ".join(headers) + " |")
     print("|" + "---|" * len(headers))
     for row in rows:
