@@ -174,3 +174,15 @@ def test_many_weeks_stay_full_without_repeats(tracks):
             got = set(row.tolist())
             assert not got & seen.get(u, set())
             seen.setdefault(u, set()).update(got)
+
+
+def test_stored_explanations_match_the_in_memory_ones(tracks):
+    store, rec = tracks
+    side = load_side_data(store, rec)
+    lists = DiscoverWeekly().generate(rec, side, WEEK, user_ids=["u0", "u7"])
+    save_playlists(store, lists)
+    stored = load_playlists(store, WEEK)
+    for u, playlist in enumerate(stored):
+        assert playlist["user_id"] == lists.user_ids[u] and playlist["model_version"] == rec.version
+        assert [(i["item_id"], i["explanation"], i["reason"]) for i in playlist["items"]] == \
+            [(i["item_id"], i["explanation"], i["reason"]) for i in lists.user(u)]
