@@ -17,7 +17,7 @@ async function showPlaylist(user, week) {
     select.replaceChildren(el("option", { value: "" }, "newest"),
       ...p.weeks.map((w) => el("option", { value: w }, w)));
     select.value = week || "";
-    dw("dw-items").replaceChildren(...p.items.map((item) => el("li", { "data-item": item.item_id, class: item.reason },
+    dw("dw-items").replaceChildren(...p.items.map((item) => el("li", { "data-item": item.item_id, class: `reason-${item.reason}` },
       el("span", { class: "name" }, item.name),
       el("div", { class: "because muted" }, item.explanation))));
     history.replaceState(null, "", `?user=${encodeURIComponent(user)}${week ? `&week=${encodeURIComponent(week)}` : ""}`);
