@@ -186,3 +186,22 @@ def test_stored_explanations_match_the_in_memory_ones(tracks):
         assert playlist["user_id"] == lists.user_ids[u] and playlist["model_version"] == rec.version
         assert [(i["item_id"], i["explanation"], i["reason"]) for i in playlist["items"]] == \
             [(i["item_id"], i["explanation"], i["reason"]) for i in lists.user(u)]
+
+
+def test_audio_features_become_a_signal(tracks):
+    store, rec = tracks
+    assert "audio" not in load_signals(store, rec)
+    rng = np.random.default_rng(0)
+    cols = ["acousticness", "danceability", "duration_ms", "energy", "instrumentalness", "liveness", "loudness",
+            "speechiness", "tempo", "valence", "popularity", "key", "mode", "n_tracks"]
+    items = rec.items.ids[::2]
+    rows = [(item, item, *rng.random(len(cols)).round(3).tolist(), "test") for item in items]
+    store.con.executemany(f"INSERT INTO audio_features (item_id, name, {', '.join(cols)}, source) "
+                          f"VALUES ({', '.join('?' * (len(cols) + 3))})", rows)
+    audio = load_signals(store, rec)["audio"]
+    assert audio.shape[0] == len(rec.items)
+    assert (np.abs(audio[::2]).sum(axis=1) > 0).all() and (audio[1::2] == 0).all()
+    side = load_side_data(store, rec, signals={"audio": audio})
+    plain = DiscoverWeekly().generate(rec, load_side_data(store, rec), WEEK)
+    blended = DiscoverWeekly(signal_weights={"audio": 1.0}).generate(rec, side, WEEK)
+    assert not np.array_equal(plain.items, blended.items)
