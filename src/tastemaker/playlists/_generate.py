@@ -2,8 +2,10 @@
 
 The pipeline, for every listener at once:
 
-1. **Candidates**: the top ``candidates`` unplayed items by collaborative filtering
-   (:meth:`Recommender.recommend_batch`: an ANN index when one is loaded, exact search otherwise).
+1. **Candidates**: the top ``candidates`` items by collaborative filtering that the listener
+   never played and was not given in an earlier week (:meth:`Recommender.recommend_batch`: an
+   ANN index when one is loaded, exact search otherwise); a listener left short by the
+   per-artist cap asks again for four times as many.
 2. **Blend**: the CF score, min-max scaled over the listener's candidates, plus the cosine between
    the listener's taste profile and each candidate in every content space present (cultural
    vectors, audio features), minus a small popularity penalty ("fresh").
@@ -12,9 +14,11 @@ The pipeline, for every listener at once:
    already covers (maximal marginal relevance over tags).
 4. **Explore**: a few slots, spread through the playlist, drawn (seeded by listener and week)
    from the less popular half of the listener's candidates.
-5. **Explain**: "Because you listened to X" / "Fans of X also play" (the listener's played item
-   closest to it by item factors), "Tagged like your favourite Y" (when CF similarity is weak and
-   a favourite tag matches), "New to you: exploring Z" (exploration slots).
+5. **Explain**: X is the one of the listener's ten most played items closest to the item by
+   item factors: "Because you listened to X" when X is among their three most played, else "Fans
+   of X also play"; "Tagged like your favourite Y" when that closeness is weak (cosine < 0.3) and
+   the item carries one of their three favourite tags; "New to you: exploring Z" in exploration
+   slots (Z: the item's strongest tag outside their favourites).
 """
 
 from __future__ import annotations
