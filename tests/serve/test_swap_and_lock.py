@@ -9,6 +9,7 @@ import threading
 import time
 from contextlib import contextmanager
 
+import numpy as np
 import pytest
 from serve_support import ROOT, small_als
 
@@ -58,12 +59,15 @@ def test_a_new_model_is_swapped_in_with_live_listeners_refolded(client, paths, a
     assert [i["item_id"] for i in recs["items"]] == [r.item_id for r in expected]
 
 
+@pytest.mark.slow
 def test_no_answer_mixes_two_models(client, paths):
     """Readers hammer the API while the model file flips between two models: every answer is
     exactly one model's answer for its version."""
     db, model_path = paths
     a = Recommender.load(model_path)
-    b = train_new_model(db, "test-b", seed=7)
+    b = Recommender.load(model_path)  # another model: the same, with its item factors shuffled
+    b.model.item_factors_ = np.random.default_rng(0).permutation(b.model.item_factors_)
+    b.metadata["version"] = "test-b"
     expected = {m.version: [r.item_id for r in m.recommend("2", n=10)] for m in (a, b)}
     assert expected[a.version] != expected["test-b"]
     engine = client.app.state.engine
@@ -84,7 +88,7 @@ def test_no_answer_mixes_two_models(client, paths):
     for t in readers:
         t.start()
     try:
-        for i in range(6):
+        for i in range(4):
             (b if i % 2 == 0 else a).save(model_path)
             assert engine.check_reload() is True
             time.sleep(0.05)
@@ -94,7 +98,7 @@ def test_no_answer_mixes_two_models(client, paths):
             t.join()
     assert not errors
     assert {a.version, "test-b"} <= set(seen)
-    assert engine.swaps == 6
+    assert engine.swaps == 4
 
 
 def test_a_damaged_model_file_keeps_the_old_model(client, paths):
