@@ -42,7 +42,12 @@ def test_home_route_logs_impressions_and_takes_streams(client, paths):
                     headers=auth)
     assert r.status_code == 201 and r.json()["recorded"]
     r = client.post("/users/2/home/streams", json={"page_id": "nope", "item_id": card["item_id"]}, headers=auth)
-    assert r.status_code == 422 and "unknown page" in r.json()["detail"]
+    assert r.status_code == 404 and "unknown home page" in r.json()["detail"]
+    r = client.post("/users/2/home/streams", json={"page_id": page["page_id"], "item_id": "1"}, headers=auth)
+    assert r.status_code == 409 and "did not show item '1'" in r.json()["detail"]
+    r = client.post("/users/3/home/streams", json={"page_id": page["page_id"], "item_id": card["item_id"]},
+                    headers=auth)
+    assert r.status_code == 409 and "another user" in r.json()["detail"]
     preview = client.get("/users/2/home", params={"log": "false"}).json()
     assert not preview["logged"]
     db, _ = paths

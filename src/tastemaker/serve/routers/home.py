@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
@@ -124,16 +124,21 @@ def get_home(user_id: UserId, snapshot: SnapshotDep, engine: EngineDep, settings
 
 
 @router.post("/users/{user_id}/home/streams", response_model=StreamAccepted, status_code=status.HTTP_201_CREATED,
-             dependencies=[Depends(require_token)], responses=error_responses(401, 403, 503),
+             dependencies=[Depends(require_token)], responses=error_responses(401, 403, 404, 409, 503),
              summary="Report a stream of a home-screen card")
 def post_stream(user_id: UserId, body: StreamIn, engine: EngineDep, settings: SettingsDep) -> StreamAccepted:
     """The listener streamed a card of a home page they were served: BaRT's reward, and a `play`
-    event in the store (it reaches the recommendations at the next fold-in or training)."""
+    event in the store (it reaches the recommendations at the next fold-in or training).
+    404 for an unknown page; 409 for a page of another listener or an item the page did not show."""
     from tastemaker.home import HomeScreen
 
     with engine._write_lock:
         try:
             with Store(settings.db_path) as store:
+                known = store.con.execute("SELECT count(*) FROM bandit_pages WHERE page_id = ?",
+                                          [body.page_id]).fetchone()[0]
+                if not known:
+                    raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown home page {body.page_id!r}")
                 HomeScreen.stream(store, user_id, body.page_id, body.item_id)
         except InputError:
             raise
