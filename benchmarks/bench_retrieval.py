@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _datasets import CACHE, lastfm360k_model  # noqa: E402
 
 from tastemaker.retrieval import ExactIndex, VoyagerIndex  # noqa: E402
-from tastemaker.retrieval._voyager import DEFAULTS  # noqa: E402
+from tastemaker.retrieval._voyager import DEFAULTS, SIMILAR_DEFAULTS  # noqa: E402
 
 K = 10
 
@@ -67,7 +67,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="timing runs (median)")
     ap.add_argument("--queries", type=int, default=2000, help="sampled users for recall and batch speed")
     ap.add_argument("--single", type=int, default=500, help="queries timed one call at a time")
-    ap.add_argument("--spaces", nargs="+", default=["ip", "euclidean"], choices=["ip", "euclidean", "cosine"])
+    ap.add_argument("--spaces", nargs="*", default=["ip", "euclidean"], choices=["ip", "euclidean", "cosine"])
     ap.add_argument("--orders", nargs="+", default=[DEFAULTS["order"]], choices=["norm-desc", "norm-asc", "id"])
     ap.add_argument("--M", type=int, default=DEFAULTS["M"])
     ap.add_argument("--ef-construction", type=int, default=DEFAULTS["ef_construction"])
@@ -75,6 +75,8 @@ def main() -> None:
     ap.add_argument("--all-users", action=argparse.BooleanOptionalAction, default=True,
                     help="top 10 for every user through the default index and exactly")
     ap.add_argument("--exact-runs", type=int, default=1, help="runs of the all-users exact search (slow)")
+    ap.add_argument("--similar", action=argparse.BooleanOptionalAction, default=True,
+                    help="item -> similar items: the cosine index against exact cosine")
     ap.add_argument("--users", type=int, help="only the first USERS users in the all-users part (smoke tests)")
     args = ap.parse_args()
     T = args.threads
@@ -140,6 +142,10 @@ def main() -> None:
     print("\nexact single query (filtered) by catalogue size: "
           + ", ".join(f"{n:,} items {ms:.2f} ms" for n, ms in sizes))
 
+    similar = None
+    if args.similar:
+        similar = similar_items(Y, rng, args, S)
+
     everyone = None
     if args.all_users and default_index is not None:
         X, C = (X[: args.users], C[: args.users]) if args.users else (X, C)
@@ -155,8 +161,36 @@ def main() -> None:
         print(f"| exact (blocked products + heap top-k) | {t_ex:.1f} | {X.shape[0] / t_ex:,.0f} | 1.0000 | "
               f"{float((ex_ids >= 0).all(axis=1).mean()):.2%} |")
     out = CACHE / f"retrieval-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out.write_text(json.dumps(dict(args=vars(args), rows=rows, exact_by_size_ms=sizes, all_users=everyone), indent=1))
+    out.write_text(json.dumps(dict(args=vars(args), rows=rows, exact_by_size_ms=sizes, all_users=everyone,
+                                   similar=similar), indent=1))
     print(f"\nresults: {out}")
+
+
+def similar_items(Y: np.ndarray, rng, args, S: int) -> dict:
+    """The cosine index (item -> similar items) against exact cosine, the item itself left out.
+
+    Items with (nearly) parallel factors tie, and exact search breaks ties by the lower id, so
+    besides recall by id this reports recall by score: found items scoring at least the exact
+    10th cosine (minus 1e-6) count as hits.
+    """
+    T = args.threads
+    items = np.sort(rng.choice(Y.shape[0], args.queries, replace=False))
+    own = [[i] for i in items]
+    exact = ExactIndex(Y, "cosine")
+    _, (truth, truth_scores) = timed(lambda: exact.search(Y[items], K, exclude=own, num_threads=T), 1)
+    t = time.perf_counter()
+    index = VoyagerIndex(Y, "cosine", **SIMILAR_DEFAULTS, num_threads=T)
+    build = time.perf_counter() - t
+    tb, (found, scores) = timed(lambda: index.search(Y[items], K, exclude=own, num_threads=T), args.runs)
+    single = singles(lambda i: index.search(Y[items[i]], K, exclude=own[i]), S, args.runs)
+    by_score = float(np.mean(np.minimum((scores >= truth_scores[:, -1:] - 1e-6).sum(axis=1), K) / K))
+    result = dict(build_s=build, recall=recall(found, truth), recall_by_score=by_score, single_qps=single,
+                  batch_qps=len(items) / tb)
+    print(f"\nsimilar items (cosine index, M={index.M}, ef_construction={index.ef_construction}, ef={index.ef}, "
+          f"{len(items):,} sampled items): recall@10 "
+          f"{result['recall']:.4f} by id, {by_score:.4f} by score; {single:,.0f} single, "
+          f"{result['batch_qps']:,.0f} batch q/s; built in {build:.0f}s")
+    return result
 
 
 def _line(r: dict) -> str:

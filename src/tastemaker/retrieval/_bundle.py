@@ -75,21 +75,22 @@ class Retrieval:
 
     @classmethod
     def build(cls, item_factors: np.ndarray, kind: str = "exact", *, model_version: str = "",
-              num_threads: int = 0, **params) -> Retrieval:
+              num_threads: int = 0, similar: dict | None = None, **params) -> Retrieval:
         """Build both indexes of ``kind`` (see :data:`KINDS`) over ``item_factors``.
 
-        ``params`` go to :class:`~tastemaker.retrieval.VoyagerIndex` (``M``, ``ef_construction``,
-        ``ef``, ``space``, ``random_seed``).
+        ``params`` go to the user -> items :class:`~tastemaker.retrieval.VoyagerIndex` (``M``,
+        ``ef_construction``, ``ef``, ``space``, ``order``, ``random_seed``); ``similar`` overrides
+        :data:`~tastemaker.retrieval._voyager.SIMILAR_DEFAULTS` for the cosine index.
         """
         if kind == "exact":
-            if params:
+            if params or similar:
                 raise ValueError(f"exact indexes take no parameters, got {sorted(params)}")
             return cls(ExactIndex(item_factors, "ip"), ExactIndex(item_factors, "cosine"), model_version,
                        factors_digest(item_factors))
         if kind == "voyager":
-            from tastemaker.retrieval._voyager import VoyagerIndex
+            from tastemaker.retrieval._voyager import SIMILAR_DEFAULTS, VoyagerIndex
 
-            similar_params = {k: v for k, v in params.items() if k != "space"}
+            similar_params = {**SIMILAR_DEFAULTS, **(similar or {})}
             return cls(VoyagerIndex(item_factors, "ip", num_threads=num_threads, **params),
                        VoyagerIndex(item_factors, "cosine", num_threads=num_threads, **similar_params),
                        model_version, factors_digest(item_factors))
