@@ -84,9 +84,9 @@ def exclusion_matrix(exclude, filter_items, n_queries: int, n_items: int) -> Exc
         if len(cols):
             if indptr is None:
                 return Exclusions(np.arange(n_queries + 1, dtype=np.int64) * len(cols), np.tile(cols, n_queries))
-            row_of = np.repeat(np.arange(n_queries, dtype=np.int64), np.diff(indptr))
-            keys = np.unique(np.concatenate([row_of * n_items + indices,
-                                             ((np.arange(n_queries, dtype=np.int64) * n_items)[:, None] + cols).ravel()]))
+            starts = np.arange(n_queries, dtype=np.int64) * n_items
+            row_of = np.repeat(starts, np.diff(indptr))
+            keys = np.unique(np.concatenate([row_of + indices, (starts[:, None] + cols).ravel()]))
             counts = np.bincount(keys // n_items, minlength=n_queries)
             return Exclusions(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), keys % n_items)
     return None if indptr is None else Exclusions(indptr, indices)

@@ -86,7 +86,8 @@ class VoyagerIndex(ItemIndex):
             raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
         self.space = space if metric == "ip" else "ip"
         self.order = order
-        self.M, self.ef_construction, self.ef, self.random_seed = int(M), int(ef_construction), int(ef), int(random_seed)
+        self.M, self.ef_construction, self.ef = int(M), int(ef_construction), int(ef)
+        self.random_seed = int(random_seed)
         norms = np.linalg.norm(self.item_factors, axis=1)
         self.max_norm = float(norms.max())
         if _graph is not None:
