@@ -62,3 +62,31 @@ def test_page_and_nav(client):
     assert "/discover-weekly" in client.get("/static/common.js").text
     assert client.get("/static/discover-weekly.js").status_code == 200
     assert "/users/{user_id}/discover-weekly" in client.get("/openapi.json").json()["paths"]
+
+
+def test_feedback_is_stored_for_the_next_model(hetrec_files, tmp_path):
+    import shutil
+
+    from tastemaker.data import Store, load_interactions
+
+    db, model = tmp_path / "store.duckdb", tmp_path / "als.npz"
+    shutil.copy(hetrec_files[0], db)
+    shutil.copy(hetrec_files[1], model)
+    app = create_app(Settings(db_path=db, model_path=model, api_token="t", reload_interval=0))
+    auth = {"Authorization": "Bearer t"}
+    with TestClient(app) as client:
+        url = "/users/2/discover-weekly/feedback"
+        assert client.post(url, json={"item_id": "289", "event": "skip"}).status_code == 401
+        answers = [client.post(url, headers=auth, json=body).json()["counts_as"]
+                   for body in ({"item_id": "289", "event": "play", "duration_ms": 9000},
+                                {"item_id": "300", "event": "play", "duration_ms": 95000},
+                                {"item_id": "301", "event": "save"})]
+        assert answers == ["skip", "play", "save"]
+        assert client.post(url, headers=auth, json={"item_id": "nosuchitem", "event": "save"}).status_code == 404
+        assert client.post("/users/nosuchuser/discover-weekly/feedback", headers=auth,
+                           json={"item_id": "289", "event": "save"}).status_code == 404
+        assert client.post(url, headers=auth, json={"item_id": "289", "event": "like"}).status_code == 422
+    with Store(db, read_only=True) as store:
+        data = load_interactions(store, user_ids=["2"])
+    row = {i: data.user_items[0, data.items.index(i)] for i in ("289", "300", "301")}
+    assert row == {"289": -1.0, "300": 1.0, "301": 5.0}

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from tastemaker.data import Store
 from tastemaker.errors import InputError, TastemakerError
 from tastemaker.serve._engine import StoreUnavailable
-from tastemaker.serve.dependencies import EngineDep
-from tastemaker.serve.schemas import error_responses
+from tastemaker.serve.dependencies import EngineDep, require_token
+from tastemaker.serve.schemas import Id, error_responses
 
 router = APIRouter(prefix="/users", tags=["discover weekly"])
 
@@ -72,3 +72,47 @@ def discover_weekly(user_id: UserId, engine: EngineDep, week: Week = None) -> Di
                              model_version=playlist["model_version"], weeks=weeks,
                              items=[PlaylistItem(**{k: v for k, v in item.items() if k != "url"})
                                     for item in playlist["items"]])
+
+
+class Feedback(BaseModel):
+    """What the listener did with an item of their Discover Weekly."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item_id: Id
+    event: Literal["play", "skip", "save"]
+    duration_ms: int | None = Field(None, ge=0, le=86_400_000,
+                                    description="How long it played; under 30,000 a play or skip is a skip.")
+
+
+class FeedbackAccepted(BaseModel):
+    user_id: str
+    item_id: str
+    counts_as: Literal["play", "skip", "save"] = Field(description="What the next `tastemaker train` sees.")
+
+
+@router.post("/{user_id}/discover-weekly/feedback", response_model=FeedbackAccepted,
+             status_code=status.HTTP_201_CREATED, dependencies=[Depends(require_token)],
+             responses=error_responses(401, 403, 404, 503), summary="Feedback from a Discover Weekly")
+def feedback(user_id: UserId, body: Feedback, engine: EngineDep) -> FeedbackAccepted:
+    """Record a play, skip or save from the listener's Discover Weekly (``source =
+    'discover-weekly'``). A play or skip shorter than 30 s counts as a skip, one of 30 s or more as
+    a play, a save as a save, when the model is next trained (see ``load_interactions``)."""
+    from tastemaker.data.interactions import SHORT_PLAY_MS
+    from tastemaker.playlists import record_feedback
+
+    if body.item_id not in engine.snapshot.rec.items:
+        raise engine.snapshot.rec.items._unknown(body.item_id)
+    if not engine.snapshot.has_user(user_id):
+        raise engine.snapshot.rec.users._unknown(user_id)
+    try:
+        with Store(engine.db_path) as store:
+            record_feedback(store, user_id, body.item_id, body.event, duration_ms=body.duration_ms)
+    except InputError:
+        raise
+    except TastemakerError as exc:
+        raise StoreUnavailable(str(exc)) from exc
+    counts_as = body.event
+    if body.event in ("play", "skip") and body.duration_ms is not None:
+        counts_as = "skip" if body.duration_ms < SHORT_PLAY_MS else "play"
+    return FeedbackAccepted(user_id=user_id, item_id=body.item_id, counts_as=counts_as)
