@@ -44,8 +44,13 @@ def place_cold_items(store: Store, recommender, cultural=None, *, audio: bool = 
     model = recommender.model
     if not hasattr(model, "item_factors_"):
         return {}
-    cv = cultural if cultural is not None else CulturalVectors().fit_store(store)
     before = {i for ids in cold_items(recommender).values() for i in ids}
+    described = [r[0] for r in store.con.execute(
+        "SELECT item_id FROM item_tags UNION SELECT item_id FROM texts").fetchall()]
+    if cultural is None and all(i in recommender.items and i not in before for i in described):
+        # every described item has plays: nothing to place from culture (the common case, cheap)
+        return {"culture": 0, "audio": _place_audio(store, recommender, set(described)) if audio else 0}
+    cv = cultural if cultural is not None else CulturalVectors().fit_store(store)
     played = np.diff(recommender.history.tocsc().indptr) > 0
     placed = {"culture": 0, "audio": 0}
     ids = cv.items_.ids
