@@ -292,6 +292,14 @@ def rerank(rows, cand, cf, history, previous, artist, item_tags, unit, pop, seed
         One seed per user and week for the exploration slots.
     extra : ndarray of float32 (U, K), optional
         Already weighted content scores added to the blend.
+    size, per_artist, n_explore, explore_pool, tag_penalty, pop_penalty
+        As :class:`~tastemaker.playlists.DiscoverWeekly`'s parameters.
+    tag_saturation : int, default 2
+        A tag counts as fully covered once this many picked items carry it.
+    n_anchors : int, default 10
+        The user's most played items considered as "Because you listened to X" anchors.
+    weak_cosine : float, default 0.3
+        Below this anchor cosine, a favourite tag the item carries explains it instead.
 
     Returns
     -------
