@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import brute, clustered
+from retrieval_support import brute, clustered
 
 from tastemaker.cf._topk import topk_rows
 from tastemaker.errors import InputError

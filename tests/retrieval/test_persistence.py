@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import clustered
+from retrieval_support import clustered
 
 from tastemaker.errors import InputError
 from tastemaker.retrieval import Retrieval, StaleIndexError, index_path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import brute, clustered, recall
+from retrieval_support import brute, clustered, recall
 
 pytest.importorskip("voyager")
 
