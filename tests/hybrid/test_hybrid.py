@@ -102,7 +102,21 @@ def test_small_cold_start_run_beats_random():
     ours = np.nanmean(recall_at_k(top_n(ranker.score(users, cold), k), truth, k))
     rand = np.nanmean(recall_at_k(top_n(np.random.default_rng(0).random((len(users), len(cold))), k), truth, k))
     assert rand < 0.25 and ours > 2 * rand and ours > 0.5
-    assert set(ranker.weights_) == {"placed", "listeners", "profile", "prior", "audio"} and ranker.weights_["audio"] == 0
+    assert set(ranker.weights_) == {"placed", "listeners", "profile", "prior", "audio", "neighbours"}
+    assert ranker.weights_["audio"] == 0
+
+
+def test_neighbours_signal_sums_similarity_times_log_plays_over_the_nearest_played_items():
+    # items 0-2 played and tagged, item 3 cold; terms: rock, pop, jazz (rows already unit length)
+    X = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [0.0, 0.0, 1.0], [0.8, 0.6, 0.0]]))
+    plays = sp.csr_matrix(np.array([[3.0, 0.0, 5.0, 0.0], [0.0, 7.0, 1.0, 0.0]]))
+    U, V = np.ones((2, 2)), np.ones((4, 2))
+    ranker = ColdStartRanker(n_neighbours=2, weights={"neighbours": 1.0}).fit(plays, X, np.zeros(4), U, V)
+    got = ranker.signals([0, 1], [3])["neighbours"]
+    # item 3's two nearest played items: 1 (cosine 0.96) and 0 (0.8); item 2 (cosine 0) is not one
+    want = np.array([[0.8 * np.log1p(3.0)], [0.96 * np.log1p(7.0)]])
+    np.testing.assert_allclose(got, want)
+    assert ranker.weights_["neighbours"] == 1.0 and ranker.weights_["placed"] == 0.0
 
 
 def test_hybrid_scorer_chooses_weights_and_filters_history():
