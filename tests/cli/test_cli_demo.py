@@ -117,3 +117,20 @@ def test_script_bad_input_is_one_line_and_exit_1(demo, run_tastemaker):
 
 def test_script_usage_error_is_exit_2(run_tastemaker):
     assert_clean_error(run_tastemaker("recommend", "2", "-n", "0"), "--n", code=2)
+
+
+def test_demo_shows_culture_discover_weekly_and_home(demo, run_tastemaker):
+    result, _ = demo
+    assert "5. what people say about Duran Duran" in result.out
+    assert re.search(r"^Duran Duran: .*new wave", result.out, re.M), result.out[-3000:]
+    assert "6. this week's Discover Weekly for listener 2" in result.out
+    playlist = text_table(result.out[result.out.index("6. this week"):], "#   item")
+    assert [r[0] for r in playlist] == [str(i) for i in range(1, 31)]
+    played = {"Duran Duran", "Morcheeba", "Air", "Hooverphonic", "Kylie Minogue"}
+    assert not played & {r[1] for r in playlist}
+    assert all(len(r) == 3 and r[2] for r in playlist), playlist
+    home = result.out[result.out.index("7. listener 2's home screen"):]
+    assert "page " in home and "logged" in home
+    assert "Because you listened to" in home
+    stored = run_tastemaker("discover-weekly", "--stored", "--user", "2", "-o", run_tastemaker.home.parent / "dw.json")
+    assert stored.code == 0, stored.err

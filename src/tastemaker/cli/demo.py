@@ -7,7 +7,10 @@ from pathlib import Path
 import click
 
 from tastemaker.cli._common import Context, cli, pass_ctx, table
+from tastemaker.cli.discover_weekly import discover_weekly_cmd
+from tastemaker.cli.home import home_cmd
 from tastemaker.cli.recommend import format_because
+from tastemaker.cli.text import terms_cmd
 
 DEMO_USER = "2"
 
@@ -20,7 +23,8 @@ DEMO_USER = "2"
               help="Folder for the evaluation report.")
 @pass_ctx
 def demo_cmd(ctx: Context, hetrec_path: str | None, user: str, out: str) -> None:
-    """Ingest HetRec, train ALS, evaluate it against baselines, and recommend for a listener."""
+    """Ingest HetRec, train ALS, evaluate it against baselines, recommend for a listener, and show their
+    cultural terms, Discover Weekly and home screen."""
     from tastemaker.cli.evaluate import run_evaluation
     from tastemaker.data import ingest_hetrec, load_interactions
     from tastemaker.recommender import train
@@ -54,4 +58,16 @@ def demo_cmd(ctx: Context, hetrec_path: str | None, user: str, out: str) -> None
     click.echo(table(rows, ["#", "recommended artist", "score", "because you listened to"]))
     similar = rec.similar(top[0][0], n=5)
     click.echo(f"\n   artists like {top[0][1]}: " + ", ".join(name for _, name, _ in similar))
-    click.echo("\nnext: `tastemaker recommend USER`, `tastemaker similar ARTIST`, `tastemaker explain USER ARTIST`")
+
+    # the products on top of the model: the same commands a person would run next
+    from tastemaker.playlists import parse_week
+
+    invoke = click.get_current_context().invoke
+    click.secho(f"\n5. what people say about {top[0][1]} (cultural vectors from tags)", bold=True)
+    invoke(terms_cmd, artist=top[0][0], n=8)
+    click.secho(f"\n6. this week's Discover Weekly for listener {user}", bold=True)
+    invoke(discover_weekly_cmd, users=(user,), week=parse_week(None))  # invoke skips option callbacks
+    click.secho(f"\n7. listener {user}'s home screen (shelves chosen by BaRT, impressions logged)", bold=True)
+    invoke(home_cmd, user=user, seed=0)
+    click.echo("\nnext: `tastemaker recommend USER`, `tastemaker similar ARTIST [--by culture]`, "
+               "`tastemaker explain USER ARTIST`, `tastemaker serve` (the API and the web app)")
