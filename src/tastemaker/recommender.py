@@ -28,6 +28,7 @@ from tastemaker.cf import ImplicitALS
 from tastemaker.cf._base import RecommenderBase
 from tastemaker.cf._io import read_model_file, write_model_file
 from tastemaker.data import Interactions, Store, Vocabulary, load_interactions
+from tastemaker.data.vocab import resolve_name
 from tastemaker.errors import InputError
 
 __all__ = ["Recommender", "Recommendation", "Explanation", "train", "training_metadata"]
@@ -168,21 +169,7 @@ class Recommender:
 
     def resolve_item(self, text: str) -> int:
         """The column of an item given by id or by (case-insensitive) name."""
-        if text in self.items:
-            return self.items.index(text)
-        wanted = text.casefold().strip()
-        lowered = np.char.lower(self.item_names)
-        exact = np.flatnonzero(lowered == wanted)
-        if len(exact):
-            return int(exact[0])
-        partial = np.flatnonzero(np.char.find(lowered, wanted) >= 0)
-        if len(partial) == 1:
-            return int(partial[0])
-        if len(partial) > 1:
-            shown = ", ".join(repr(self.name(i)) for i in partial[:5])
-            raise InputError(f"{text!r} matches {len(partial)} items ({shown}, ...)",
-                             hint="give the exact name or the item id")
-        raise InputError(f"unknown item {text!r}", hint="search names with `tastemaker similar` or use an item id")
+        return resolve_name(text, self.items, self.item_names)
 
     def search(self, query: str, n: int = 10) -> list[tuple[str, str]]:
         """Items whose name contains ``query`` (case-insensitive), most played first."""

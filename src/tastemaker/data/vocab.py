@@ -9,7 +9,7 @@ import numpy as np
 
 from tastemaker.errors import InputError
 
-__all__ = ["Vocabulary", "UnknownIdError"]
+__all__ = ["Vocabulary", "UnknownIdError", "resolve_name"]
 
 
 class UnknownIdError(InputError, KeyError):
@@ -94,3 +94,28 @@ class Vocabulary:
         hint = f"known {self.name}s look like {examples}" if examples else None
         hint = hint or f"there are no {self.name}s"
         return UnknownIdError(f"unknown {self.name} {str(key)!r}", hint=hint)
+
+
+def resolve_name(text: str, vocabulary: Vocabulary, names, *, what: str = "items",
+                 unknown: str = "unknown item {text!r}",
+                 hint: str = "search names with `tastemaker similar` or use an item id") -> int:
+    """The row of an entry given by id or by name: exact (case-insensitive), else a unique part.
+
+    Ties between exact names go to the first row; a part shared by several names, or no match at
+    all, is an :class:`~tastemaker.errors.InputError` (``unknown`` and ``hint`` word the latter).
+    """
+    if text in vocabulary:
+        return vocabulary.index(text)
+    wanted = text.casefold().strip()
+    lowered = np.char.lower(np.asarray(names, dtype=str))
+    exact = np.flatnonzero(lowered == wanted)
+    if len(exact):
+        return int(exact[0])
+    partial = np.flatnonzero(np.char.find(lowered, wanted) >= 0)
+    if len(partial) == 1:
+        return int(partial[0])
+    if len(partial) > 1:
+        shown = ", ".join(repr(str(names[i])) for i in partial[:5])
+        raise InputError(f"{text!r} matches {len(partial)} {what} ({shown}, ...)",
+                         hint="give the exact name or the item id")
+    raise InputError(unknown.format(text=text), hint=hint)

@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from tastemaker.data import Store, Vocabulary
-from tastemaker.errors import InputError
+from tastemaker.data.vocab import resolve_name
 from tastemaker.text._descriptors import extract_descriptors, normalise_term
 from tastemaker.text._weights import idf_weights, tfidf
 
@@ -150,22 +150,9 @@ class CulturalVectors:
     def resolve(self, text: str) -> int:
         """The row of an item given by id or by name (case-insensitive; a unique part will do)."""
         self._check()
-        if text in self.items_:
-            return self.items_.index(text)
-        wanted = text.casefold().strip()
-        lowered = np.char.lower(self.names_)
-        exact = np.flatnonzero(lowered == wanted)
-        if len(exact):
-            return int(exact[0])
-        partial = np.flatnonzero(np.char.find(lowered, wanted) >= 0)
-        if len(partial) == 1:
-            return int(partial[0])
-        if len(partial) > 1:
-            shown = ", ".join(repr(str(self.names_[i])) for i in partial[:5])
-            raise InputError(f"{text!r} matches {len(partial)} described items ({shown}, ...)",
-                             hint="give the exact name or the item id")
-        raise InputError(f"no tags or texts describe {text!r}",
-                         hint="check the name, or add texts with `tastemaker ingest texts`")
+        return resolve_name(text, self.items_, self.names_, what="described items",
+                            unknown="no tags or texts describe {text!r}",
+                            hint="check the name, or add texts with `tastemaker ingest texts`")
 
     def top_terms(self, item: str | int, n: int = 10) -> list[tuple[str, float]]:
         """The ``n`` heaviest descriptors of an item (row, id or name): ``(term, weight)``."""
