@@ -106,7 +106,7 @@ def test_small_cold_start_run_beats_random():
     assert ranker.weights_["audio"] == 0
 
 
-def test_neighbours_signal_sums_similarity_times_log_plays_over_the_nearest_played_items():
+def test_neighbours_signal_is_the_similarity_weighted_mean_of_log_plays_of_the_nearest_items():
     # items 0-2 played and tagged, item 3 cold; terms: rock, pop, jazz (rows already unit length)
     X = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [0.0, 0.0, 1.0], [0.8, 0.6, 0.0]]))
     plays = sp.csr_matrix(np.array([[3.0, 0.0, 5.0, 0.0], [0.0, 7.0, 1.0, 0.0]]))
@@ -114,7 +114,7 @@ def test_neighbours_signal_sums_similarity_times_log_plays_over_the_nearest_play
     ranker = ColdStartRanker(n_neighbours=2, weights={"neighbours": 1.0}).fit(plays, X, np.zeros(4), U, V)
     got = ranker.signals([0, 1], [3])["neighbours"]
     # item 3's two nearest played items: 1 (cosine 0.96) and 0 (0.8); item 2 (cosine 0) is not one
-    want = np.array([[0.8 * np.log1p(3.0)], [0.96 * np.log1p(7.0)]])
+    want = np.array([[0.8 * np.log1p(3.0)], [0.96 * np.log1p(7.0)]]) / (0.8 + 0.96)
     np.testing.assert_allclose(got, want)
     assert ranker.weights_["neighbours"] == 1.0 and ranker.weights_["placed"] == 0.0
 

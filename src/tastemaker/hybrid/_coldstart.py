@@ -20,10 +20,10 @@ __all__ = ["ColdStartRanker", "zscore_rows", "profiles", "default_factorize", "S
 SIGNALS = ("placed", "listeners", "profile", "prior", "audio", "neighbours")
 _GRID = {"placed": (1.0,), "listeners": (0.0, 0.5, 1.0), "profile": (0.0, 0.25, 0.5),
          "prior": (0.0, 0.3, 0.6, 1.0, 1.5), "audio": (0.0, 0.1, 0.2, 0.3, 0.5),
-         "neighbours": (0.0, 0.25, 0.5, 1.0)}
-# the full product runs over these; the others are then tuned one at a time (coordinate descent),
-# which keeps validation about as fast as before the neighbours signal
-_PRODUCT = ("placed", "listeners", "profile", "prior", "audio")
+         "neighbours": (0.0, 0.25, 0.5, 0.75, 1.0)}
+# the full product runs over these; audio is then tuned with the others one at a time (coordinate
+# descent), which keeps validation with audio as fast as before the neighbours signal
+_PRODUCT = ("placed", "listeners", "profile", "prior", "neighbours")
 
 
 def default_factorize(user_items: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -64,14 +64,14 @@ class ColdStartRanker:
     * ``audio`` (when audio features are given): the item placed from its audio features by
       :class:`tastemaker.content.FeatureRegressor` (nearest neighbours), scored with the user's
       factors; 0 for items without features;
-    * ``neighbours``: item-kNN over descriptors: the sum, over the item's ``n_neighbours`` most
-      similar played items (cosine of the TF-IDF rows), of similarity times the user's
-      ``log(1 + plays)`` of them: a local, non-linear complement to the two ridge regressions.
+    * ``neighbours``: item-kNN over descriptors: the user's ``log(1 + plays)`` of the item's
+      ``n_neighbours`` most similar played items (cosine of the TF-IDF rows), averaged with the
+      similarities as weights: a local, non-linear complement to the two ridge regressions.
 
     Each signal is standardised per user over the candidates, and the blend's weights are chosen on
     a validation split of the training data that copies the cold-start protocol: a share of the
     played items is held out with all its plays, the factors are learned again without them, and
-    the weights with the best recall@50 on them win (a full grid over the first five signals, then
+    the weights with the best recall@50 on them win (a full grid over all signals but audio, then
     coordinate descent over all of them).
 
     The ``listeners`` signal keeps a dense terms x users matrix: fine for HetRec (4k descriptors x
@@ -86,7 +86,8 @@ class ColdStartRanker:
         Ridge penalty of the ``listeners`` signal.
     n_neighbours : int
         Neighbours of the ``neighbours`` signal: 30 was best among 10, 20 and 30 (and 20 or 50 with
-        squared similarities) on the benchmark's split seeds 3 and 4, never on its seeds 0-2.
+        squared similarities) on the benchmark's split seeds 3 and 4, never on its seeds 0-2; so
+        were the weighted mean (against the sum) and the signal's weight grid.
     weights : dict, optional
         Fixed weights by signal name (:data:`SIGNALS`); None chooses them on validation.
     validation_fraction : float
@@ -182,7 +183,8 @@ class ColdStartRanker:
         }
 
     def _neighbours(self, candidates: np.ndarray, block: int = 512) -> sp.csr_matrix:
-        """Cosine similarities (candidates x warm items) to each candidate's ``n_neighbours`` nearest."""
+        """Similarity weights (candidates x warm items) of each candidate's ``n_neighbours`` nearest
+        (cosine), summing to 1 per candidate (0 for a candidate like none of them)."""
         Xw = self.X_[self.warm_].T.tocsc()
         k = min(self.n_neighbours, len(self.warm_))
         rows = []
@@ -190,7 +192,8 @@ class ColdStartRanker:
             S = np.maximum((self.X_[candidates[start:start + block]] @ Xw).toarray(), 0.0)
             if k < S.shape[1]:
                 np.put_along_axis(S, np.argpartition(-S, k - 1, axis=1)[:, k:], 0.0, axis=1)
-            rows.append(sp.csr_matrix(S))
+            total = S.sum(axis=1, keepdims=True)
+            rows.append(sp.csr_matrix(S / np.where(total > 0, total, 1.0)))
         return sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, len(self.warm_)))
 
     def score(self, users, candidates) -> np.ndarray:
