@@ -9,8 +9,9 @@ split seeds. Methods, all in the same run:
   (``CultureMap``); cosine between the user's tag profile (play-weighted TF-IDF of their artists)
   and the artist's;
 * tastemaker's ``ColdStartRanker``: placed factors + a ridge from tags to each user's log plays +
-  profile cosine + log(1 + taggers), each standardised per user, weights chosen on a validation
-  cold split of the training data (never on the test items).
+  profile cosine + log(1 + taggers) + item-kNN over tags (the user's log plays of the 30 most
+  tag-similar played artists), each standardised per user, weights chosen on a validation cold
+  split of the training data (never on the test items).
 
 Tags given to a single artist are dropped for every method (they cannot relate two artists).
 
