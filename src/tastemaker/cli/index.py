@@ -14,7 +14,7 @@ INDEX_CHOICES = ("auto", "voyager", "exact", "none")
 def build_and_save(ctx: Context, rec, kind: str, **params) -> None:
     """Build the index ``kind`` (auto: Voyager for large catalogues) for ``rec``, save it next
     to the model (or remove a stale one for ``none``) and say what happened."""
-    from tastemaker.retrieval import VOYAGER_MIN_ITEMS, auto_kind, index_path
+    from tastemaker.retrieval import VOYAGER_MIN_ITEMS, auto_kind
 
     factor_model = hasattr(rec.model, "item_factors_")
     if kind == "auto":
