@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
+from tastemaker._atomic import atomic_write
 from tastemaker.bandit._bart import LoggedPage
 from tastemaker.bandit._candidates import CandidateSet, Shelf
 from tastemaker.bandit._features import Context, FeatureSpace
@@ -158,17 +158,11 @@ def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
     """Write records to a JSON-lines file (atomically); returns how many."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for r in records:
-                fh.write(json.dumps(r, separators=(",", ":")) + "\n")
-                n += 1
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        for r in records:
+            fh.write(json.dumps(r, separators=(",", ":")) + "\n")
+            n += 1
     return n
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from tastemaker._atomic import atomic_write
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "write_model_file", "read_model_file"]
 
@@ -38,19 +38,8 @@ def write_model_file(path_or_file, meta: dict, arrays: dict[str, np.ndarray]) ->
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; a model is read by services too
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as fh:
+        np.savez(fh, **payload)
 
 
 def read_model_file(path_or_file) -> tuple[dict, dict[str, np.ndarray]]:

@@ -26,13 +26,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from tastemaker._atomic import atomic_write
 from tastemaker.content._features import normalise_name_sql
 from tastemaker.content._mel import AUDIO_SUFFIXES, N_MELS, log_mel
 from tastemaker.data import Store
@@ -172,16 +172,8 @@ def _write_npy(directory: Path, sha: str, spec: np.ndarray) -> tuple[Path, bool]
     if target.is_file():
         return target, False
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{sha}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, spec, allow_pickle=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(target) as fh:
+        np.save(fh, spec, allow_pickle=False)
     return target, True
 
 

@@ -6,9 +6,9 @@ import csv
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 
+from tastemaker._atomic import atomic_write
 from tastemaker.errors import InputError
 
 __all__ = ["FORMATS", "export_playlists", "render_playlists"]
@@ -61,19 +61,6 @@ def export_playlists(playlists: list[dict], fmt: str, output: str | os.PathLike)
         raise InputError("is a folder", path=path, hint="give a file name, e.g. discover-weekly." + fmt)
     if not path.parent.is_dir():
         raise InputError("its folder does not exist", path=path, hint="create the folder first")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

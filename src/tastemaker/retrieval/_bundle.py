@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from tastemaker._atomic import atomic_write
 from tastemaker.errors import InputError
 from tastemaker.retrieval._base import ItemIndex
 from tastemaker.retrieval._exact import ExactIndex
@@ -122,19 +121,8 @@ class Retrieval:
                 arrays[f"{name}_graph"] = np.frombuffer(graph.as_bytes(), dtype=np.uint8)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
-                fh.flush()
-                os.fsync(fh.fileno())
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_write(path) as fh:
+            np.savez(fh, **arrays)
 
     @classmethod
     def load(cls, path, item_factors: np.ndarray, model_version: str) -> Retrieval:
