@@ -66,8 +66,16 @@ class RecommenderBase(ABC):
     :meth:`fit` and :meth:`_score_users`; filtering and top-k selection live here once.
     """
 
+    # --- declared capabilities (checked by callers instead of probing with hasattr) -------------
     #: models that can fold a user in from their row alone set this to True
     supports_recalculate_user: bool = False
+    #: models with ``user_factors_`` and ``item_factors_`` (scores are their inner products):
+    #: retrieval indexes, placing items without plays and the hybrid blend need them
+    has_factors: bool = False
+    #: models whose :meth:`explain` names the listened items behind a score
+    can_explain: bool = False
+    #: models with :meth:`similar_items`
+    can_find_similar: bool = False
     #: learned arrays written by :meth:`save` (besides the optional vocabularies)
     _fitted_arrays: tuple[str, ...] = ()
     #: learned scalars written by :meth:`save`
@@ -146,6 +154,21 @@ class RecommenderBase(ABC):
 
     def _after_load(self) -> None:
         """Hook for subclasses that derive caches from the loaded arrays."""
+
+    def prepare(self) -> None:
+        """Compute what serving needs once (e.g. Gram matrices), so the first request does not."""
+
+    def explain(self, userid, user_items, itemid, user_weights=None, N: int = 10):
+        """The listened items behind a score (models with :attr:`can_explain`)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot explain its scores")
+
+    def similar_items(self, itemid, N: int = 10, filter_items=None, items=None):
+        """Items most similar to ``itemid`` (models with :attr:`can_find_similar`)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot find similar items")
+
+    def recalculate_user(self, userid, user_items):
+        """Factors for users from their rows alone (models with :attr:`has_factors`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no user factors to recalculate")
 
     @abstractmethod
     def fit(self, user_items, show_progress: bool = True, callback=None):
@@ -255,6 +278,8 @@ class MatrixFactorizationBase(RecommenderBase):
     """
 
     supports_recalculate_user = True
+    has_factors = True
+    can_find_similar = True
     _fitted_arrays = ("user_factors_", "item_factors_")
 
     def _fold_in_users(self, user_items: sp.csr_matrix) -> np.ndarray:
@@ -266,6 +291,38 @@ class MatrixFactorizationBase(RecommenderBase):
         user_items = check_user_items(user_items, n_items=self.n_items_)
         factors = self._fold_in_users(user_items)
         return factors[0] if np.isscalar(userid) else factors
+
+    def append_items(self, factors) -> np.ndarray:
+        """Add items with the given factors (e.g. placed from their content); returns their ids.
+
+        The new items score for every user like any other; nobody has played them.
+        """
+        self._check_fitted()
+        factors = np.asarray(factors, dtype=np.float32)
+        if factors.ndim != 2 or factors.shape[1] != self.item_factors_.shape[1]:
+            raise ValueError(f"factors must be (n x {self.item_factors_.shape[1]}), got shape {factors.shape}")
+        if factors.size and not np.all(np.isfinite(factors)):
+            raise ValueError("factors hold NaN or infinite values")
+        start = self.item_factors_.shape[0]
+        self.item_factors_ = np.ascontiguousarray(np.vstack([self.item_factors_, factors]))
+        self.n_items_ = int(self.item_factors_.shape[0])
+        self._reset_cache()
+        return np.arange(start, self.n_items_, dtype=np.int64)
+
+    def set_item_factors(self, itemids, factors) -> None:
+        """Replace the factors of existing items (e.g. items placed before, placed again)."""
+        self._check_fitted()
+        itemids = self._check_itemids(itemids)
+        factors = np.asarray(factors, dtype=np.float32)
+        if factors.shape != (len(itemids), self.item_factors_.shape[1]):
+            raise ValueError(f"factors must be ({len(itemids)} x {self.item_factors_.shape[1]}), got {factors.shape}")
+        F = np.array(self.item_factors_, dtype=np.float32, copy=True)
+        F[itemids] = factors
+        self.item_factors_ = F
+        self._reset_cache()
+
+    def _reset_cache(self) -> None:
+        """Forget what was derived from the factors (subclasses with caches override this)."""
 
     def _user_vectors(self, userids, user_items, recalculate_user) -> np.ndarray:
         if recalculate_user:

@@ -71,6 +71,8 @@ class ImplicitALS(MatrixFactorizationBase):
     5
     """
 
+    can_explain = True
+
     def __init__(self, factors: int = 128, regularization: float = 10.0, alpha: float = 1.0,
                  epsilon: float = 10.0, confidence: str = "log", iterations: int = 15,
                  solver: str = "cg", cg_steps: int = 3, reg_exponent: float = 0.75,
@@ -194,6 +196,10 @@ class ImplicitALS(MatrixFactorizationBase):
     def _reset_cache(self) -> None:
         self._YtY = None
         self._XtX = None
+
+    def prepare(self) -> None:
+        """Compute the item Gram matrix that folding users in and explanations use."""
+        self._gram("items")
 
     def _after_load(self) -> None:
         self.user_factors_ = np.ascontiguousarray(self.user_factors_, dtype=np.float32)

@@ -50,6 +50,7 @@ class ItemKNN(StoredHistoryMixin, RecommenderBase):
     """
 
     supports_recalculate_user = True
+    can_find_similar = True
     _fitted_arrays = ("similarity_indptr_", "similarity_indices_", "similarity_data_",
                       "history_indptr_", "history_indices_")
 

@@ -164,7 +164,7 @@ class RecommenderContractTests:
 
     def test_checkerboard_known_answer(self):
         if not self.solves_checkerboard:
-            pytest.skip("model does not claim to separate taste groups")
+            return  # the model does not claim to separate taste groups
         model, _, user_items, answers = self._fitted()
         for u in range(50):
             ids, _ = model.recommend(u, user_items[u], N=len(answers[u]))
@@ -205,10 +205,30 @@ class RecommenderContractTests:
         )
 
     # --- optional parts of the contract --------------------------------------------------------
+    def test_declared_capabilities(self):
+        """What a model declares it can do, it does; what it does not, raises NotImplementedError."""
+        model, _, user_items, _ = self._fitted()
+        if model.has_factors:
+            assert model.user_factors_.shape[0] == model.n_users_
+            assert model.item_factors_.shape == (model.n_items_, model.user_factors_.shape[1])
+            assert model.recalculate_user(0, user_items[6]).shape == (model.user_factors_.shape[1],)
+        else:
+            with pytest.raises(NotImplementedError):
+                model.recalculate_user(0, user_items[6])
+        if model.can_explain:
+            score, contributions, _ = model.explain(6, user_items[6], 8, N=3)
+            assert np.isfinite(score) and len(contributions) <= 3
+        else:
+            with pytest.raises(NotImplementedError):
+                model.explain(6, user_items[6], 8)
+        if not model.can_find_similar:
+            with pytest.raises(NotImplementedError):
+                model.similar_items(4, N=10)
+
     def test_similar_items(self):
         model, _, _, _ = self._fitted()
-        if not hasattr(model, "similar_items"):
-            pytest.skip("model has no similar_items")
+        if not model.can_find_similar:
+            return  # declared: test_declared_capabilities checks that it says so
         ids, scores = model.similar_items(4, N=10)
         assert len(ids) == 10 and np.all(np.diff(scores) <= 1e-6)
         if self.solves_checkerboard:
