@@ -1,31 +1,30 @@
-"""The hybrid: collaborative, cultural and audio signals in one ranking, and items without plays.
+"""The hybrid: collaborative, cultural and audio signals in one ranking, for played items and
+items nobody has played alike.
 
-* :class:`CultureMap` places an item in the collaborative factor space from its TF-IDF
-  descriptors (ridge regression fitted on played items); :func:`place_cold_items` does that (and
-  the audio-feature placement of :mod:`tastemaker.content`) for every unplayed item of a store,
-  which ``tastemaker train`` calls, so those items take part in ``recommend`` and ``similar``.
-* :class:`ColdStartRanker` ranks unplayed items for users by placed factors, cultural profiles, a
-  tag-popularity prior and (optionally) audio placement, with weights chosen on a validation
-  split that copies the cold-start protocol (``benchmarks/bench_coldstart.py``).
-* :class:`HybridScorer` blends the collaborative score with cultural and audio similarity over
-  every item, weights chosen on a validation holdout.
-* :func:`explain_signal` names the signal behind a recommendation: "tagged like Y", "sounds like
-  X", "because you listened to Z".
+* :class:`Blend` scores every item as a weighted sum of per-listener standardised block scores
+  (collaborative factors, cultural vectors, audio features, a tag-popularity prior for placed
+  items), which is one inner product: an ANN index serves it.
+* :func:`fit_blend` chooses the weights on a validation split (the training pipeline's ``weigh``).
+* :func:`place_by_culture`, :func:`place_by_features` and :func:`place_by_embedding` put items
+  without plays in the factor space from their descriptors, audio features or an audio CNN's
+  embedding; :class:`CultureMap` is the ridge map behind the first.
 """
 
-from tastemaker.hybrid._coldstart import SIGNALS, ColdStartRanker, profiles, zscore_rows
+from tastemaker.hybrid._blend import BLOCKS, Blend, profile_rows, unit_rows
+from tastemaker.hybrid._fit import GRID, BlendValidation, fit_blend
 from tastemaker.hybrid._map import CultureMap
-from tastemaker.hybrid._place import explain_signal, place_cold_items
-from tastemaker.hybrid._scorer import HybridScorer, top_n
+from tastemaker.hybrid._place import place_by_culture, place_by_embedding, place_by_features
 
 __all__ = [
+    "Blend",
+    "BLOCKS",
+    "fit_blend",
+    "BlendValidation",
+    "GRID",
     "CultureMap",
-    "ColdStartRanker",
-    "HybridScorer",
-    "place_cold_items",
-    "explain_signal",
-    "profiles",
-    "zscore_rows",
-    "top_n",
-    "SIGNALS",
+    "place_by_culture",
+    "place_by_features",
+    "place_by_embedding",
+    "profile_rows",
+    "unit_rows",
 ]

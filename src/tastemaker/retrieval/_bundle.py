@@ -74,34 +74,46 @@ class Retrieval:
 
     @classmethod
     def build(cls, item_factors: np.ndarray, kind: str = "exact", *, model_version: str = "",
-              num_threads: int = 0, similar: dict | None = None, **params) -> Retrieval:
+              num_threads: int = 0, similar: dict | None = None, similar_vectors: np.ndarray | None = None,
+              **params) -> Retrieval:
         """Build both indexes of ``kind`` (see :data:`KINDS`) over ``item_factors``.
 
         ``params`` go to the user -> items :class:`~tastemaker.retrieval.VoyagerIndex` (``M``,
         ``ef_construction``, ``ef``, ``space``, ``order``, ``random_seed``); ``similar`` overrides
-        :data:`~tastemaker.retrieval._voyager.SIMILAR_DEFAULTS` for the cosine index.
+        :data:`~tastemaker.retrieval._voyager.SIMILAR_DEFAULTS` for the item -> items index. That
+        index searches the cosine of ``item_factors``, or, given ``similar_vectors`` (one row per
+        item, e.g. a blend's unit blocks), their inner products.
         """
+        sim_vectors, sim_metric = ((item_factors, "cosine") if similar_vectors is None
+                                   else (similar_vectors, "ip"))
+        digest = factors_digest(item_factors)
         if kind == "exact":
             if params or similar:
                 raise ValueError(f"exact indexes take no parameters, got {sorted(params)}")
-            return cls(ExactIndex(item_factors, "ip"), ExactIndex(item_factors, "cosine"), model_version,
-                       factors_digest(item_factors))
+            return cls(ExactIndex(item_factors, "ip"), ExactIndex(sim_vectors, sim_metric), model_version, digest)
         if kind == "voyager":
             from tastemaker.retrieval._voyager import SIMILAR_DEFAULTS, VoyagerIndex
 
             similar_params = {**SIMILAR_DEFAULTS, **(similar or {})}
             return cls(VoyagerIndex(item_factors, "ip", num_threads=num_threads, **params),
-                       VoyagerIndex(item_factors, "cosine", num_threads=num_threads, **similar_params),
-                       model_version, factors_digest(item_factors))
+                       VoyagerIndex(sim_vectors, sim_metric, num_threads=num_threads, **similar_params),
+                       model_version, digest)
         raise ValueError(f"index kind must be one of {KINDS}, got {kind!r}")
+
+    def shape_reason(self, item_factors: np.ndarray) -> str | None:
+        """Why this index cannot hold these item vectors (None when the shapes agree)."""
+        if self.n_items != item_factors.shape[0] or self.recommend.dim != item_factors.shape[1]:
+            return (f"it holds {self.n_items:,} items x {self.recommend.dim} dimensions, the model "
+                    f"{item_factors.shape[0]:,} x {item_factors.shape[1]}")
+        return None
 
     def stale_reason(self, item_factors: np.ndarray, model_version: str) -> str | None:
         """Why this index does not belong to the model (None when it does)."""
         if self.model_version != model_version:
             return f"it was built for model version {self.model_version}, not {model_version}"
-        if self.n_items != item_factors.shape[0] or self.recommend.dim != item_factors.shape[1]:
-            return (f"it holds {self.n_items:,} items x {self.recommend.dim} factors, the model "
-                    f"{item_factors.shape[0]:,} x {item_factors.shape[1]}")
+        shape = self.shape_reason(item_factors)
+        if shape is not None:
+            return shape
         if self.digest != factors_digest(item_factors):
             return "the model's item factors changed since it was built"
         return None
@@ -125,8 +137,12 @@ class Retrieval:
             np.savez(fh, **arrays)
 
     @classmethod
-    def load(cls, path, item_factors: np.ndarray, model_version: str) -> Retrieval:
+    def load(cls, path, item_factors: np.ndarray, model_version: str, *, similar_vectors: np.ndarray | None = None,
+             verify: bool = True) -> Retrieval:
         """Load an index saved by :meth:`save` for the model with these item factors and version.
+
+        ``similar_vectors`` as for :meth:`build`. ``verify=False`` skips hashing the factors (for
+        an index saved inside the model version it belongs to, which nothing changes afterwards).
 
         Raises
         ------
@@ -158,11 +174,15 @@ class Retrieval:
             raise InputError(f"written by a newer tastemaker (index format {meta['format_version']})", path=path,
                              hint="upgrade tastemaker or rebuild the index with `tastemaker index`")
         stub = cls(_Described(meta), _Described(meta), meta.get("model_version", ""), meta.get("digest", ""))
-        reason = stub.stale_reason(np.asarray(item_factors), model_version)
+        if verify:
+            reason = stub.stale_reason(np.asarray(item_factors), model_version)
+        else:
+            reason = stub.shape_reason(np.asarray(item_factors))
         if reason is not None:
             raise StaleIndexError(f"stale index: {reason}", path=path, hint=hint)
+        sim_vectors = item_factors if similar_vectors is None else similar_vectors
         if meta["kind"] == "exact":
-            return cls(ExactIndex(item_factors, "ip"), ExactIndex(item_factors, "cosine"),
+            return cls(ExactIndex(item_factors, "ip"), ExactIndex(sim_vectors, meta["similar"]["metric"]),
                        meta["model_version"], meta["digest"])
         if meta["kind"] != "voyager" or set(graphs) != {"recommend_graph", "similar_graph"}:
             raise InputError(f"index of unknown kind {meta['kind']!r} or without its graphs", path=path, hint=hint)
@@ -177,7 +197,8 @@ class Retrieval:
                 raise InputError(f"damaged Voyager graph ({exc})", path=path, hint=hint) from exc
             params = dict(meta[name])
             metric = params.pop("metric")
-            parts[name] = VoyagerIndex(item_factors, metric, _graph=graph, **params)
+            vectors = item_factors if name == "recommend" else sim_vectors
+            parts[name] = VoyagerIndex(vectors, metric, _graph=graph, **params)
         return cls(parts["recommend"], parts["similar"], meta["model_version"], meta["digest"])
 
 

@@ -18,6 +18,7 @@ fresh artists rank against it.
 from tastemaker.text._cultural import CulturalVectors, descriptor_counts
 from tastemaker.text._descriptors import STOP_WORDS, extract_descriptors, normalise_term, tokenize
 from tastemaker.text._ingest import ingest_texts, normalise_name
+from tastemaker.text._lsa import lsa
 from tastemaker.text._weights import idf_weights, tfidf
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "ingest_texts",
     "idf_weights",
     "tfidf",
+    "lsa",
 ]

@@ -146,6 +146,29 @@ class CulturalVectors:
         if not hasattr(self, "weights_"):
             raise ValueError("CulturalVectors is not fitted: call fit or fit_store first")
 
+    # --- persistence (saved inside a model bundle: computed once per training, never rebuilt) ----
+    def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """A JSON header and plain arrays (no pickle) that :meth:`from_state` reads back."""
+        self._check()
+        w = sp.csr_matrix(self.weights_)
+        meta = {"params": {"sublinear_tf": self.sublinear_tf, "smooth_idf": self.smooth_idf, "min_df": self.min_df},
+                "shape": list(w.shape)}
+        arrays = {"items": self.items_.ids, "names": self.names_, "terms": self.terms_, "idf": self.idf_,
+                  "weights.indptr": w.indptr, "weights.indices": w.indices, "weights.data": w.data}
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays) -> CulturalVectors:
+        """The fitted vectors saved by :meth:`to_state`."""
+        cv = cls(**meta["params"])
+        cv.items_ = Vocabulary(np.asarray(arrays["items"]), name="item")
+        cv.names_ = np.asarray(arrays["names"], dtype=str)
+        cv.terms_ = np.asarray(arrays["terms"], dtype=str)
+        cv.idf_ = np.asarray(arrays["idf"], dtype=np.float64)
+        cv.weights_ = sp.csr_matrix((np.asarray(arrays["weights.data"]), np.asarray(arrays["weights.indices"]),
+                                     np.asarray(arrays["weights.indptr"])), shape=tuple(meta["shape"]))
+        return cv
+
     # --- look-ups ----------------------------------------------------------------------------------
     def resolve(self, text: str) -> int:
         """The row of an item given by id or by name (case-insensitive; a unique part will do)."""

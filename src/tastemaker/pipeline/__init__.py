@@ -1,0 +1,14 @@
+"""Workflows in one place: the training pipeline (read -> train -> signals -> place -> weigh ->
+index -> save) that every command and benchmark runs.
+
+>>> from tastemaker.pipeline import TrainingPipeline, TrainSettings
+>>> result = TrainingPipeline(TrainSettings()).run("tastemaker.duckdb", "models")   # doctest: +SKIP
+>>> result.bundle.version                                                           # doctest: +SKIP
+'20261203T104512Z-ab12cd34'
+"""
+
+from tastemaker.pipeline._train import (ALGORITHMS, STEPS, SettingError, TrainingPipeline, TrainResult, TrainSettings,
+                                        audio_model_path, make_model)
+
+__all__ = ["TrainingPipeline", "TrainSettings", "TrainResult", "SettingError", "ALGORITHMS", "STEPS", "make_model",
+           "audio_model_path"]
