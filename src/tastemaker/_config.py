@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["default_db_path", "data_dir", "cache_dir", "default_model_path", "resolve_db_path", "lock_timeout"]
+__all__ = ["default_db_path", "data_dir", "cache_dir", "default_model_root", "resolve_db_path", "lock_timeout"]
 
 APP_NAME = "tastemaker"
 
@@ -46,9 +46,10 @@ def resolve_db_path(db: str | os.PathLike | None) -> Path:
     return Path(db).expanduser() if db is not None else default_db_path()
 
 
-def default_model_path(db_path: str | os.PathLike) -> Path:
-    """Models live next to the store they were trained from: ``<store dir>/models/als.npz``."""
-    return Path(db_path).expanduser().parent / "models" / "als.npz"
+def default_model_root(db_path: str | os.PathLike) -> Path:
+    """Models live next to the store they were trained from: ``<store dir>/models/`` (a bundle
+    directory: its versions, the pointer to the current one, and the BaRT and audio models)."""
+    return Path(db_path).expanduser().parent / "models"
 
 
 def lock_timeout() -> float:

@@ -26,6 +26,8 @@ class InputError(TastemakerError, ValueError):
         The column it is in.
     hint : str, optional
         How to fix it.
+    setting : str, optional
+        The library setting (a parameter name) the fix is about; the command line names its flag.
 
     Examples
     --------
@@ -34,12 +36,13 @@ class InputError(TastemakerError, ValueError):
     'plays.csv, row 7, column count: count is negative (-3); counts must be >= 0'
     """
 
-    def __init__(self, message, *, path=None, row=None, column=None, hint=None):
+    def __init__(self, message, *, path=None, row=None, column=None, hint=None, setting=None):
         self.message = message
         self.path = os.fspath(path) if path is not None else None
         self.row = row
         self.column = column
         self.hint = hint
+        self.setting = setting
         super().__init__(str(self))
 
     def __str__(self) -> str:

@@ -654,6 +654,14 @@ class ModelBundle:
         self._cache.clear()
         self.index = None
 
+    def prepare(self) -> None:
+        """Compute what every request needs once (Gram matrices, blended vectors, exact indexes)."""
+        self.cf.prepare()
+        if self.cf.has_factors:
+            for kind in ("recommend", "similar"):
+                self._search(kind)
+        self.listeners  # noqa: B018  (cached)
+
     # --- the retrieval index --------------------------------------------------------------------
     def build_index(self, kind: str = "auto", *, num_threads: int = 0, **params) -> str:
         """Build the retrieval index (``"auto"``: Voyager for large catalogues, else exact; or

@@ -2,6 +2,7 @@
 
 from tastemaker.cf._base import MatrixFactorizationBase, RecommenderBase, load_model
 from tastemaker.cf._confidence import confidence
+from tastemaker.cf._registry import ALGORITHMS, FACTOR_ALGORITHMS, make_model
 from tastemaker.cf.als import ImplicitALS
 from tastemaker.cf.ease import EASE
 from tastemaker.cf.itemknn import ItemKNN
@@ -18,4 +19,7 @@ __all__ = [
     "RecommenderBase",
     "confidence",
     "load_model",
+    "make_model",
+    "ALGORITHMS",
+    "FACTOR_ALGORITHMS",
 ]

@@ -11,8 +11,9 @@ import sys
 
 import click
 
-from tastemaker.cli._common import cli
-from tastemaker.cli import bandit, batch_recommend, content, demo, discover_weekly, evaluate, home, index, ingest, recommend, serve, text, train  # noqa: F401  (register commands)
+from tastemaker.cli._common import cli, flag_hint
+from tastemaker.cli import (bandit, batch_recommend, content, demo, discover_weekly, evaluate, home, index,  # noqa: F401
+                            ingest, recommend, serve, text, train)  # (register commands)
 
 __all__ = ["cli", "main"]
 
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("TASTEMAKER_DEBUG"):
             raise  # the full traceback, for bug reports
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        click.echo(f"error: {message}", err=True)
+        click.echo(f"error: {message}{flag_hint(getattr(exc, 'setting', None))}", err=True)
         return 1
     return 0
 

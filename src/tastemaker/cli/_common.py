@@ -8,9 +8,25 @@ from pathlib import Path
 import click
 
 from tastemaker import __version__
-from tastemaker._config import default_model_path, resolve_db_path
+from tastemaker._config import default_model_root, resolve_db_path
 
-__all__ = ["cli", "Context", "pass_ctx", "table"]
+__all__ = ["cli", "Context", "pass_ctx", "table", "FLAGS", "flag_hint"]
+
+#: library settings (``InputError.setting``) -> the flag that sets them
+FLAGS = {
+    "algorithm": "--algorithm", "factors": "--factors", "regularization": "--regularization", "alpha": "--alpha",
+    "epsilon": "--epsilon", "iterations": "--iterations", "num_threads": "--threads", "index": "--index",
+    "engine": "--engine", "spark_master": "--master", "events": "--events", "place": "--place/--no-place",
+    "blend": "--blend", "M": "--M", "ef": "--ef", "ef_construction": "--ef-construction", "space": "--space",
+    "new_artists": "--new-artists", "user": "--user", "db": "--db", "model": "--model", "week": "--week",
+    "format": "--format", "by": "--by",
+}
+
+
+def flag_hint(setting: str | None) -> str:
+    """`` (see --flag)`` for a library setting that has a flag, else ``""``."""
+    flag = FLAGS.get(setting or "")
+    return f" (see {flag})" if flag else ""
 
 
 class Context:
@@ -18,9 +34,8 @@ class Context:
 
     def __init__(self, db: str | None, model: str | None):
         self.db_path = resolve_db_path(db)
-        path = Path(model).expanduser() if model else default_model_path(self.db_path)
-        # the model file is always an .npz (train appends the suffix), so say and check that name
-        self.model_path = path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+        #: the model bundle's root directory (its versions, CURRENT, bart.npz, audio.npz)
+        self.model_root = Path(model).expanduser() if model else default_model_root(self.db_path)
 
     def store(self, read_only: bool = False):
         from tastemaker.data import Store
@@ -30,17 +45,16 @@ class Context:
                 f"no store at {self.db_path}: ingest data first, e.g. `tastemaker ingest hetrec`")
         return Store(self.db_path, read_only=read_only)
 
-    def recommender(self):
-        from tastemaker.recommender import Recommender
+    def bundle(self, index: bool = True):
+        """The current model bundle (one line of warning for an unreadable index)."""
+        from tastemaker.bundle import ModelBundle
 
-        if not self.model_path.exists():
-            raise click.ClickException(f"no model at {self.model_path}: run `tastemaker train` first")
-        with warnings.catch_warnings(record=True) as caught:  # a stale index: one line, not a warning dump
+        with warnings.catch_warnings(record=True) as caught:  # a damaged index: one line, not a warning dump
             warnings.simplefilter("always", UserWarning)
-            rec = Recommender.load(self.model_path)
+            bundle = ModelBundle.load(self.model_root, index=index)
         for warning in caught:
             click.echo(f"warning: {warning.message}", err=True)
-        return rec
+        return bundle
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -49,8 +63,8 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="TASTEMAKER_DB", type=click.Path(dir_okay=False),
               help="The DuckDB event store [env TASTEMAKER_DB; default: <user data dir>/tastemaker.duckdb].")
-@click.option("--model", "model_path", envvar="TASTEMAKER_MODEL", type=click.Path(dir_okay=False),
-              help="The model file [env TASTEMAKER_MODEL; default: models/als.npz next to the store].")
+@click.option("--model", "model_path", envvar="TASTEMAKER_MODEL", type=click.Path(file_okay=False),
+              help="The model directory [env TASTEMAKER_MODEL; default: models/ next to the store].")
 @click.version_option(__version__, prog_name="tastemaker")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, model_path: str | None) -> None:

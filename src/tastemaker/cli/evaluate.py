@@ -6,49 +6,12 @@ from pathlib import Path
 
 import click
 
+from tastemaker.cf import ALGORITHMS
 from tastemaker.cli._common import Context, cli, pass_ctx
-from tastemaker.cli.train import ALGORITHMS, make_model
-
-#: the hyper-parameter grid ``--search`` tries for ALS on a validation split
-SEARCH_GRID = {"factors": [64, 128, 256], "regularization": [3.0, 10.0, 30.0], "alpha": [1.0, 2.0],
-               "epsilon": [3.0, 10.0]}
-EASE_MAX_ITEMS = 30_000
 
 
 def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
-
-
-def run_evaluation(interactions, algorithms, ks=(5, 10, 20), test_fraction=0.2, min_items=5, seed=0,
-                   search=False, out=None, title="Model comparison"):
-    """Hold out ``test_fraction`` of each user's items, fit every model, compare, write a report."""
-    from tastemaker.evaluation import compare, grid_search, random_holdout, write_report
-
-    train, test = random_holdout(interactions.user_items, test_fraction=test_fraction, min_items=min_items,
-                                 random_state=seed)
-    models = {}
-    for name in algorithms:
-        if name == "ease" and min(train.shape) > EASE_MAX_ITEMS:
-            click.echo(f"skipping EASE: {train.shape[1]:,} items is too many for its dense solve", err=True)
-            continue
-        models[name] = make_model(name)
-    if search:
-        sub_train, validation = random_holdout(train, test_fraction=test_fraction, min_items=min_items,
-                                               random_state=seed + 1)
-        click.echo(f"searching {len(list(_grid_points(SEARCH_GRID)))} ALS settings on a validation split ...",
-                   err=True)
-        result = grid_search(lambda **p: make_model("als", **p), SEARCH_GRID, sub_train, validation)
-        click.echo(f"best on validation: {result.best_params} (ndcg@10 {result.best_score:.4f})", err=True)
-        models["als (tuned)"] = make_model("als", **result.best_params)
-    table = compare(models, train, test, ks=ks)
-    report = write_report(table, out, title=title) if out else None
-    return table, report
-
-
-def _grid_points(grid):
-    import itertools
-
-    return itertools.product(*grid.values())
 
 
 @cli.command("evaluate")
@@ -68,6 +31,7 @@ def evaluate_cmd(ctx: Context, models: str, ks: str, test_fraction: float, min_i
                  search: bool, out: str) -> None:
     """Compare models on a per-user random holdout (full ranking, played items filtered)."""
     from tastemaker.data import load_interactions
+    from tastemaker.evaluation import holdout_comparison
 
     algorithms = _split(models)
     unknown = sorted(set(algorithms) - set(ALGORITHMS))
@@ -82,6 +46,9 @@ def evaluate_cmd(ctx: Context, models: str, ks: str, test_fraction: float, min_i
         raise click.BadParameter("cut-offs must be positive integers", param_hint="--k")
     with ctx.store(read_only=True) as store:
         data = load_interactions(store)
-    table, report = run_evaluation(data, algorithms, cutoffs, test_fraction, min_items, seed, search, Path(out))
+    table, report, notes = holdout_comparison(data.user_items, algorithms, cutoffs, test_fraction, min_items, seed,
+                                              search, Path(out))
+    for note in notes:
+        click.echo(note, err=True)
     click.echo(table.to_markdown())
     click.echo(f"\nreport: {report}")

@@ -1,4 +1,4 @@
-"""``tastemaker index``: build (or check) the retrieval index saved next to the model."""
+"""``tastemaker index``: rebuild (or check) the retrieval index of the current model."""
 
 from __future__ import annotations
 
@@ -7,36 +7,7 @@ import time
 import click
 
 from tastemaker.cli._common import Context, cli, pass_ctx
-
-INDEX_CHOICES = ("auto", "voyager", "exact", "none")
-
-
-def build_and_save(ctx: Context, rec, kind: str, **params) -> None:
-    """Build the index ``kind`` (auto: Voyager for large catalogues) for ``rec``, save it next
-    to the model (or remove a stale one for ``none``) and say what happened."""
-    from tastemaker.retrieval import VOYAGER_MIN_ITEMS, auto_kind
-
-    factor_model = hasattr(rec.model, "item_factors_")
-    if kind == "auto":
-        kind = auto_kind(len(rec.items)) if factor_model else "none"
-    elif kind != "none" and not factor_model:
-        raise click.UsageError(f"--index {kind} needs a factor model (als or sgd), not "
-                               f"{type(rec.model).__name__}; use --index none")
-    if params and kind != "voyager":
-        raise click.UsageError(f"{', '.join('--' + k.replace('_', '-') for k in params)} are for Voyager indexes")
-    if kind == "none":
-        rec.index = None
-        rec.save_index(ctx.model_path)
-        return
-    started = time.perf_counter()
-    rec.build_index(kind, **params)
-    path = rec.save_index(ctx.model_path)
-    settings = ", ".join(f"{k}={v}" for k, v in rec.index.recommend.params().items() if k != "metric")
-    why = ""
-    if kind == "exact" and factor_model and len(rec.items) < VOYAGER_MIN_ITEMS:
-        why = f" (under {VOYAGER_MIN_ITEMS:,} items: exact search is fast enough)"
-    click.echo(f"built {kind} index{' (' + settings + ')' if settings else ''} over {len(rec.items):,} items "
-               f"in {time.perf_counter() - started:.1f}s{why}; saved to {path}")
+from tastemaker.cli.train import INDEX_CHOICES
 
 
 @cli.command("index")
@@ -47,24 +18,29 @@ def build_and_save(ctx: Context, rec, kind: str, **params) -> None:
 @click.option("--M", "M", type=click.IntRange(2, 256), help="Voyager: graph degree.")
 @click.option("--ef-construction", type=click.IntRange(1), help="Voyager: build-time search depth.")
 @click.option("--ef", type=click.IntRange(1), help="Voyager: query-time search depth.")
-@click.option("--check", is_flag=True, help="Only say whether the saved index matches the model.")
+@click.option("--check", is_flag=True, help="Only say which index the current model serves from.")
 @pass_ctx
 def index_cmd(ctx: Context, kind: str, check: bool, **params) -> None:
-    """Build the retrieval index for the model and save it next to it (rebuilds a stale one)."""
-    from tastemaker.recommender import Recommender
-    from tastemaker.retrieval import Retrieval, index_path
-
-    if not ctx.model_path.exists():
-        raise click.ClickException(f"no model at {ctx.model_path}: run `tastemaker train` first")
-    rec = Recommender.load(ctx.model_path, index=False)
+    """Build the retrieval index of the current model and save it as a new model version."""
+    params = {k: v for k, v in params.items() if v is not None}
+    if params and kind not in ("voyager", "auto"):
+        raise click.UsageError(f"{', '.join('--' + k.replace('_', '-') for k in params)} are for Voyager indexes")
     if check:
-        path = index_path(ctx.model_path)
-        if not path.exists():
-            click.echo(f"no index at {path}: search is exact (build one with `tastemaker index`)")
-            return
-        if not hasattr(rec.model, "item_factors_"):
-            raise click.ClickException(f"{path} cannot belong to a {type(rec.model).__name__} model")
-        index = Retrieval.load(path, rec.model.item_factors_, rec.version)  # raises when stale
-        click.echo(f"{index.kind} index at {path} matches model {rec.version} ({index.n_items:,} items)")
+        bundle = ctx.bundle(index=True)
+        if bundle.index is None:
+            click.echo(f"model {bundle.version} has no index: search is exact (build one with `tastemaker index`)")
+        else:
+            click.echo(f"{bundle.index.kind} index of model {bundle.version} ({bundle.index.n_items:,} items, "
+                       f"{bundle.index.recommend.dim} dimensions) loads and matches it")
         return
-    build_and_save(ctx, rec, kind, **{k: v for k, v in params.items() if v is not None})
+    bundle = ctx.bundle(index=False)
+    started = time.perf_counter()
+    built = bundle.build_index(kind, **params)
+    seconds = time.perf_counter() - started
+    bundle.save(ctx.model_root)
+    if built == "none":
+        click.echo(f"saved model {bundle.version} without an index (search is exact)")
+        return
+    settings = ", ".join(f"{k}={v}" for k, v in bundle.index.recommend.params().items() if k != "metric")
+    click.echo(f"built {built} index{' (' + settings + ')' if settings else ''} over {len(bundle.items):,} items "
+               f"in {seconds:.1f}s; saved model {bundle.version} to {ctx.model_root}")

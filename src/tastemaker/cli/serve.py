@@ -41,15 +41,15 @@ def serve_cmd(ctx: Context, host: str, port: int, reload_interval: float | None,
         raise click.ClickException(f"serving needs the serve extra ({exc.name} is missing): "
                                    "pip install 'tastemaker[serve]'") from None
     overrides = {} if reload_interval is None else {"reload_interval": reload_interval}
-    settings = Settings.from_env(db=ctx.db_path, model=ctx.model_path, **overrides)
+    settings = Settings.from_env(db=ctx.db_path, model=ctx.model_root, **overrides)
     made_up = settings.api_token is None
     if made_up:
         settings = Settings(**{**settings.__dict__, "api_token": secrets.token_urlsafe(18)})
-    engine = Engine(settings.db_path, settings.model_path).start()  # one-line errors before uvicorn starts
+    engine = Engine(settings.db_path, settings.model_root).start()  # one-line errors before uvicorn starts
     snapshot = engine.snapshot
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
-    click.echo(f"serving model {snapshot.version} ({len(snapshot.rec.users):,} listeners, "
-               f"{len(snapshot.rec.items):,} items) from {settings.model_path}")
+    click.echo(f"serving model {snapshot.version} ({len(snapshot.bundle.users):,} listeners, "
+               f"{len(snapshot.bundle.items):,} items) from {settings.model_root}")
     click.echo(f"store {settings.db_path}; {len(snapshot.live):,} live listeners folded in")
     if made_up:
         click.echo("TASTEMAKER_API_TOKEN is not set; writes need this run's token:")

@@ -26,18 +26,6 @@ def ingest_texts_cmd(ctx: Context, path: str, new_artists: bool) -> None:
     click.echo(f"{result.path}: ingested {result.rows:,} texts" + (f", {new:,} new artists" if new else ""))
 
 
-def cultural_vectors(ctx: Context):
-    """The store's cultural vectors (tags and texts, TF-IDF), computed on the fly."""
-    from tastemaker.text import CulturalVectors
-
-    with ctx.store(read_only=True) as store:
-        cv = CulturalVectors().fit_store(store)
-    if not len(cv.items_):
-        raise click.ClickException("the store holds no tags or texts: ingest some first, e.g. "
-                                   "`tastemaker ingest hetrec` or `tastemaker ingest texts FILE`")
-    return cv
-
-
 @cli.command("terms")
 @click.argument("artist", required=False)
 @click.option("-n", "--n", "n", type=click.IntRange(1, 1000), default=10, show_default=True)
@@ -45,12 +33,16 @@ def cultural_vectors(ctx: Context):
                              "artists they play) and the artists nobody has played yet that fit it best.")
 @pass_ctx
 def terms_cmd(ctx: Context, artist: str | None, n: int, user: str | None) -> None:
-    """The descriptors that set ARTIST (an item id or a name) apart, with their TF-IDF weights."""
+    """The descriptors that set ARTIST (an item id or a name) apart, with their TF-IDF weights.
+
+    They come from the cultural vectors saved with the model (`tastemaker train` computes them
+    from the store's tags and texts)."""
     if (artist is None) == (user is None):
         raise click.UsageError("give an ARTIST or --user USER")
-    cv = cultural_vectors(ctx)
+    bundle = ctx.bundle(index=False)
+    cv = bundle.require_culture()
     if user is not None:
-        _user_profile(ctx, cv, user, n)
+        _user_profile(bundle, cv, user, n)
         return
     row = cv.resolve(artist)
     top = cv.top_terms(row, n)
@@ -58,25 +50,25 @@ def terms_cmd(ctx: Context, artist: str | None, n: int, user: str | None) -> Non
     click.echo(table([[str(i + 1), t, f"{w:.3f}"] for i, (t, w) in enumerate(top)], ["#", "descriptor", "weight"]))
 
 
-def _user_profile(ctx: Context, cv, user: str, n: int) -> None:
+def _user_profile(bundle, cv, user: str, n: int) -> None:
     import numpy as np
 
-    with ctx.store(read_only=True) as store:
-        plays = store.con.execute(
-            "SELECT item_id, sum(count) FROM events WHERE user_id = ? AND event = 'play' GROUP BY item_id",
-            [user]).fetchall()
-        played_anywhere = {r[0] for r in store.con.execute(
-            "SELECT DISTINCT item_id FROM events WHERE event = 'play'").fetchall()}
-    if not plays:
-        raise click.ClickException(f"user {user!r} has no plays in the store")
-    mine = [(cv.items_.index(i), c) for i, c in plays if i in cv.items_]
+    history = bundle.history[bundle.users.index(user)]
+    positive = history.data > 0
+    if not positive.any():
+        raise click.ClickException(f"user {user!r} has no plays in the model")
+    ids = bundle.items.ids[history.indices[positive]].tolist()
+    table_ = cv.items_._table()
+    mine = [(table_[i], float(c)) for i, c in zip(ids, history.data[positive].tolist()) if i in table_]
     if not mine:
         raise click.ClickException(f"none of the artists user {user!r} plays has tags or texts")
     profile = cv.profile([r for r, _ in mine], [c for _, c in mine])
     order = np.argsort(-profile.data, kind="stable")[:n]
     top = [(str(cv.terms_[profile.indices[j]]), float(profile.data[j])) for j in order]
     click.echo(f"user {user} ({len(mine)} described artists, play-weighted): {', '.join(t for t, _ in top)}")
-    fresh = np.flatnonzero([i not in played_anywhere for i in cv.items_.ids.tolist()])
+    played = bundle.listeners > 0
+    cols = bundle.items._table()
+    fresh = np.flatnonzero([i not in cols or not played[cols[i]] for i in cv.items_.ids.tolist()])
     if len(fresh):
         hits = cv.rank(profile, n, candidates=fresh)
         click.echo("artists nobody has played yet, nearest to this profile:")

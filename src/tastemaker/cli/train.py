@@ -1,110 +1,102 @@
-"""``tastemaker train``: fit a model on the store and save it next to it."""
+"""``tastemaker train``: run the training pipeline on the store and save a new model version."""
 
 from __future__ import annotations
 
 import click
 
+from tastemaker.cf import ALGORITHMS
 from tastemaker.cli._common import Context, cli, pass_ctx
 
-ALGORITHMS = ("als", "sgd", "ease", "itemknn", "popularity")
 ENGINES = ("local", "spark")
+INDEX_CHOICES = ("auto", "voyager", "exact", "none")
 
 
-def make_model(algorithm: str, **params):
-    """A model by its command-line name, with the given (non-None) hyper-parameters."""
-    from tastemaker import cf
+def settings_from_flags(algorithm: str, *, index: str = "auto", place: bool = True, blend: bool = True,
+                        engine: str = "local", master=None, events=None, num_threads=None, iterations=None,
+                        **params):
+    """:class:`~tastemaker.pipeline.TrainSettings` from the training flags (None: the default)."""
+    from tastemaker.pipeline import TrainSettings
 
-    params = {k: v for k, v in params.items() if v is not None}
-    if algorithm == "als":
-        return cf.ImplicitALS(random_state=0, **params)
-    if algorithm == "sgd":
-        return cf.SGDMatrixFactorization(random_state=0, **params)
-    if params:
-        raise click.UsageError(f"{algorithm} takes none of the ALS options ({', '.join(params)})")
-    return {"ease": cf.EASE, "itemknn": cf.ItemKNN, "popularity": cf.Popularity}[algorithm]()
+    given = {k: v for k, v in {**params, "iterations": iterations, "num_threads": num_threads}.items()
+             if v is not None}
+    return TrainSettings(algorithm=algorithm, params=given, place=place, blend=blend, index=index, engine=engine,
+                         spark_master=master, events=events)
+
+
+def training_options(fn):
+    """The flags every command that trains takes (train, demo, pipeline)."""
+    options = [
+        click.option("--algorithm", type=click.Choice(ALGORITHMS), default="als", show_default=True),
+        click.option("--factors", type=click.IntRange(1), help="Latent factors (ALS, SGD)."),
+        click.option("--regularization", type=click.FloatRange(0), help="L2 strength (ALS, SGD)."),
+        click.option("--alpha", type=click.FloatRange(0), help="Confidence scale (ALS, SGD)."),
+        click.option("--epsilon", type=click.FloatRange(0, min_open=True), help="Confidence count scale (ALS, SGD)."),
+        click.option("--iterations", type=click.IntRange(1), help="ALS sweeps."),
+        click.option("--threads", "num_threads", type=click.IntRange(0), help="Threads (0: every core)."),
+        click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+                     help="Train here, or implicit ALS on Spark MLlib (needs the spark extra)."),
+        click.option("--master", help="Spark master URL (spark only) [default: local[2], or spark-submit's]."),
+        click.option("--events", type=click.Path(file_okay=False),
+                     help="Spark only: an events export on shared storage to train on instead of the store."),
+        click.option("--index", "index", type=click.Choice(INDEX_CHOICES), default="auto", show_default=True,
+                     help="Retrieval index saved with the model; auto: Voyager (HNSW) for catalogues of 50,000 "
+                          "items or more, exact below."),
+        click.option("--place/--no-place", "place", default=True, show_default=True,
+                     help="Place items without plays from their tags and texts, audio CNN or audio features, so "
+                          "that they are recommended and found similar like any other item."),
+        click.option("--blend/--no-blend", "blend", default=True, show_default=True,
+                     help="Learn the hybrid's weights (collaborative filtering, cultural vectors, audio) on a "
+                          "validation split; --no-blend serves collaborative filtering alone."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def run_training(ctx: Context, settings, *, show_progress: bool = True):
+    """Run the pipeline on the context's store and model directory, saying what each step did."""
+    from tastemaker.pipeline import TrainingPipeline
+
+    if settings.engine == "spark":
+        click.echo(f"training on Spark ({settings.spark_master or 'local[2]'})", err=True)
+
+    def on_step(name: str, seconds: float, detail: dict) -> None:
+        if name == "place" and detail:
+            click.echo("placed items without plays: " + ", ".join(f"{n:,} by {s}" for s, n in detail.items() if n))
+        elif name == "weigh" and detail.get("weights"):
+            w = {k: v for k, v in detail["weights"].items() if k != "cf" and v}
+            best = detail.get("best", {}).get("warm")
+            click.echo("blend weights (chosen on a validation split): "
+                       + (", ".join(f"{k} {v:g}" for k, v in w.items()) or "collaborative filtering alone")
+                       + (f"; validation nDCG@10 {best['value']:.4f}" if best else "") + f" ({seconds:.1f}s)")
+            for note in detail.get("notes", []):
+                click.echo(f"note: {note}", err=True)
+        elif name == "index":
+            from tastemaker.retrieval import VOYAGER_MIN_ITEMS
+
+            kind = detail.get("kind")
+            if kind and kind != "none":
+                why = (f" (under {VOYAGER_MIN_ITEMS:,} items: exact search is fast enough)"
+                       if kind == "exact" and detail["items"] < VOYAGER_MIN_ITEMS else "")
+                click.echo(f"built {kind} index over {detail['items']:,} items in {seconds:.1f}s{why}")
+
+    result = TrainingPipeline(settings, on_step=on_step, show_progress=show_progress).run(
+        ctx.db_path, ctx.model_root)
+    bundle, meta = result.bundle, result.bundle.metadata
+    click.echo(f"trained {type(bundle.cf).__name__} on {meta['interactions']:,} interactions "
+               f"({meta['users']:,} users x {meta['items']:,} items) in {result.seconds['train']:.1f}s")
+    click.echo(f"saved model {bundle.version} to {ctx.model_root} ({sum(result.seconds.values()):.1f}s in all)")
+    for warning in meta.get("warnings", []):
+        click.echo(f"warning: {warning}", err=True)
+    return result
 
 
 @cli.command("train")
-@click.option("--algorithm", type=click.Choice(ALGORITHMS), default="als", show_default=True)
-@click.option("--factors", type=click.IntRange(1), help="Latent factors (ALS, SGD).")
-@click.option("--regularization", type=click.FloatRange(0), help="L2 strength (ALS, SGD).")
-@click.option("--alpha", type=click.FloatRange(0), help="Confidence scale (ALS, SGD).")
-@click.option("--epsilon", type=click.FloatRange(0, min_open=True), help="Confidence count scale (ALS, SGD).")
-@click.option("--iterations", type=click.IntRange(1), help="ALS sweeps.")
-@click.option("--threads", "num_threads", type=click.IntRange(0), help="Threads (0: every core).")
-@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
-              help="Train here, or implicit ALS on Spark MLlib (needs the spark extra).")
-@click.option("--master", help="Spark master URL (spark only) [default: local[2], or spark-submit's].")
-@click.option("--events", type=click.Path(file_okay=False),
-              help="Spark only: an events export on shared storage to train on instead of the store.")
-@click.option("--index", "index", type=click.Choice(["auto", "voyager", "exact", "none"]), default="auto",
-              show_default=True, help="Retrieval index saved next to the model; auto: Voyager (HNSW) for "
-              "catalogues of 50,000 items or more, exact below.")
-@click.option("--place/--no-place", "place", default=True, show_default=True,
-              help="Place items without plays from their tags and texts (or audio features), so that they "
-                   "are recommended and found similar like any other item.")
+@training_options
 @pass_ctx
-def train_cmd(ctx: Context, algorithm: str, num_threads, iterations, engine: str, master, events, index: str,
-              place: bool, **params) -> None:
-    """Train on every event in the store and save the model (atomically) to --model."""
-    from tastemaker.recommender import train
+def train_cmd(ctx: Context, algorithm: str, **flags) -> None:
+    """Train on every event in the store and save a new model version (atomically) to --model.
 
-    if index in ("voyager", "exact") and algorithm not in ("als", "sgd"):
-        raise click.UsageError(f"--index {index} needs a factor model (als or sgd), not {algorithm}; use --index none")
-    if engine == "spark":
-        if algorithm != "als":
-            raise click.UsageError("--engine spark trains ALS only")
-        if num_threads is not None:
-            raise click.UsageError("--threads is for the local engine; Spark's parallelism comes from --master")
-        rec = _train_spark(ctx, master, events, iterations=iterations, **params)
-        _report(ctx, rec, index)
-        return
-    if master is not None or events is not None:
-        raise click.UsageError("--master and --events need --engine spark")
-    if iterations is not None:
-        if algorithm != "als":
-            raise click.UsageError("--iterations is for ALS; SGD has epochs")
-        params["iterations"] = iterations
-    if num_threads is not None:
-        params["num_threads"] = num_threads
-    model = make_model(algorithm, **params)
-    from tastemaker.data import load_interactions
-
-    # hold the store (a shared lock) only while reading it: a running `tastemaker serve` can
-    # write live events while the model trains
-    with ctx.store(read_only=True) as store:
-        data = load_interactions(store)
-    rec = train(store, model, interactions=data)
-    if place and hasattr(rec.model, "item_factors_"):
-        from tastemaker.hybrid import place_cold_items
-
-        with ctx.store(read_only=True) as store:
-            placed = place_cold_items(store, rec)
-        if any(placed.values()):
-            click.echo("placed items without plays: " + ", ".join(f"{n:,} by {s}" for s, n in placed.items() if n))
-    _report(ctx, rec, index)
-
-
-def _train_spark(ctx: Context, master, events, **params):
-    from tastemaker.spark import SparkALS, default_master, spark_session, train_spark
-
-    trainer = SparkALS(**{k: v for k, v in params.items() if v is not None})
-    spark = spark_session(master or default_master())
-    click.echo(f"training on Spark ({spark.sparkContext.master})", err=True)
-    if events is not None:
-        return train_spark(events, trainer, spark)
-    with ctx.store(read_only=True) as store:
-        return train_spark(store, trainer, spark)
-
-
-def _report(ctx: Context, rec, index: str = "auto") -> None:
-    from tastemaker.cli.index import build_and_save
-
-    rec.save(ctx.model_path)
-    meta = rec.metadata
-    click.echo(f"trained {type(rec.model).__name__} on {meta['interactions']:,} interactions "
-               f"({meta['users']:,} users x {meta['items']:,} items) in {meta['train_seconds']:.1f}s")
-    click.echo(f"saved model {rec.version} to {ctx.model_path}")
-    build_and_save(ctx, rec, index)
-    for warning in meta.get("warnings", []):
-        click.echo(f"warning: {warning}", err=True)
+    The steps: read the store, train the collaborative model, compute the content signals, place
+    items nobody has played, weigh the hybrid blend, build the retrieval index, save."""
+    run_training(ctx, settings_from_flags(algorithm, **flags))

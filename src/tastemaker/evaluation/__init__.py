@@ -28,6 +28,7 @@ from tastemaker.evaluation._metrics import (
     reciprocal_rank_at_k,
 )
 from tastemaker.evaluation._report import write_report
+from tastemaker.evaluation._holdout import SEARCH_GRID, holdout_comparison
 from tastemaker.evaluation._search import SearchResult, grid_search, random_search
 from tastemaker.evaluation._coldstart import cold_start_split
 from tastemaker.evaluation._split import leave_k_out, random_holdout, temporal_split
@@ -40,7 +41,7 @@ __all__ = [
     "hit_rate_at_k", "catalogue_coverage", "novelty", "intra_list_diversity",
     "ACCURACY_METRICS", "BEYOND_ACCURACY_METRICS",
     # evaluation
-    "evaluate", "compare", "ComparisonTable",
+    "evaluate", "compare", "ComparisonTable", "holdout_comparison", "SEARCH_GRID",
     # search
     "grid_search", "random_search", "SearchResult",
     # reports

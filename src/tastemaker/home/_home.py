@@ -24,9 +24,9 @@ DEFAULT_LAYOUT = Layout(rows=4, cols=6)
 DEFAULT_EPSILON = 0.1
 
 
-def default_bart_path(model_path: str | Path) -> Path:
-    """BaRT's model file lives beside the ALS model: ``<models>/bart.npz``."""
-    return Path(model_path).expanduser().parent / "bart.npz"
+def default_bart_path(model_root: str | Path) -> Path:
+    """BaRT's model file lives in the model directory, beside the model versions: ``<models>/bart.npz``."""
+    return Path(model_root).expanduser() / "bart.npz"
 
 
 @dataclass

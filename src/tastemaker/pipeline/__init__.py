@@ -7,8 +7,6 @@ index -> save) that every command and benchmark runs.
 '20261203T104512Z-ab12cd34'
 """
 
-from tastemaker.pipeline._train import (ALGORITHMS, STEPS, SettingError, TrainingPipeline, TrainResult, TrainSettings,
-                                        audio_model_path, make_model)
+from tastemaker.pipeline._train import STEPS, TrainingPipeline, TrainResult, TrainSettings, audio_model_path
 
-__all__ = ["TrainingPipeline", "TrainSettings", "TrainResult", "SettingError", "ALGORITHMS", "STEPS", "make_model",
-           "audio_model_path"]
+__all__ = ["TrainingPipeline", "TrainSettings", "TrainResult", "STEPS", "audio_model_path"]

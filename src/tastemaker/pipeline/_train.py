@@ -31,43 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from tastemaker.bundle import ModelBundle, training_metadata
-from tastemaker.cf._base import RecommenderBase
+from tastemaker.cf import ALGORITHMS, make_model
 from tastemaker.data import Store, Vocabulary, load_interactions
 from tastemaker.errors import InputError
 
-__all__ = ["TrainingPipeline", "TrainSettings", "TrainResult", "ALGORITHMS", "STEPS", "make_model",
-           "audio_model_path", "SettingError"]
+__all__ = ["TrainingPipeline", "TrainSettings", "TrainResult", "STEPS", "audio_model_path"]
 
-ALGORITHMS = ("als", "sgd", "ease", "itemknn", "popularity")
 STEPS = ("read", "train", "signals", "place", "weigh", "index", "save")
-#: settings that only factor models take
-FACTOR_PARAMS = ("factors", "regularization", "alpha", "epsilon", "iterations", "num_threads")
-
-
-class SettingError(InputError):
-    """A setting that does not fit the others; ``setting`` names it (the CLI maps it to a flag)."""
-
-    def __init__(self, message, *, setting: str, hint=None):
-        self.setting = setting
-        super().__init__(message, hint=hint)
-
-
-def make_model(algorithm: str, params: dict | None = None, random_state: int = 0) -> RecommenderBase:
-    """A collaborative model by name (:data:`ALGORITHMS`) with the given hyper-parameters."""
-    from tastemaker import cf
-
-    params = {k: v for k, v in (params or {}).items() if v is not None}
-    if algorithm == "als":
-        return cf.ImplicitALS(random_state=random_state, **params)
-    if algorithm == "sgd":
-        return cf.SGDMatrixFactorization(random_state=random_state, **params)
-    if algorithm not in ALGORITHMS:
-        raise SettingError(f"unknown algorithm {algorithm!r}; choose from {', '.join(ALGORITHMS)}",
-                           setting="algorithm")
-    if params:
-        raise SettingError(f"{algorithm} takes none of the factor-model settings ({', '.join(sorted(params))})",
-                           setting=sorted(params)[0])
-    return {"ease": cf.EASE, "itemknn": cf.ItemKNN, "popularity": cf.Popularity}[algorithm]()
 
 
 def audio_model_path(root) -> Path:
@@ -121,33 +91,33 @@ class TrainSettings:
     def check(self) -> None:
         """One clear error for settings that do not fit together."""
         if self.algorithm not in ALGORITHMS:
-            raise SettingError(f"unknown algorithm {self.algorithm!r}; choose from {', '.join(ALGORITHMS)}",
+            raise InputError(f"unknown algorithm {self.algorithm!r}; choose from {', '.join(ALGORITHMS)}",
                                setting="algorithm")
         factor_model = self.algorithm in ("als", "sgd")
         if self.index not in ("auto", "voyager", "exact", "none"):
-            raise SettingError(f"index must be auto, voyager, exact or none, not {self.index!r}", setting="index")
+            raise InputError(f"index must be auto, voyager, exact or none, not {self.index!r}", setting="index")
         if self.index in ("voyager", "exact") and not factor_model:
-            raise SettingError(f"a {self.index} index needs a factor model (als or sgd), not {self.algorithm}",
+            raise InputError(f"a {self.index} index needs a factor model (als or sgd), not {self.algorithm}",
                                setting="index", hint="build no index for it")
         if self.index_params and self.index not in ("voyager", "auto"):
-            raise SettingError("Voyager settings are for Voyager indexes", setting=sorted(self.index_params)[0])
+            raise InputError("Voyager settings are for Voyager indexes", setting=sorted(self.index_params)[0])
         if self.engine not in ("local", "spark"):
-            raise SettingError(f"engine must be local or spark, not {self.engine!r}", setting="engine")
+            raise InputError(f"engine must be local or spark, not {self.engine!r}", setting="engine")
         if self.engine == "spark":
             if self.algorithm != "als":
-                raise SettingError("the spark engine trains ALS only", setting="engine")
+                raise InputError("the spark engine trains ALS only", setting="engine")
             if self.params.get("num_threads") is not None:
-                raise SettingError("threads are for the local engine; Spark's parallelism comes from its master",
+                raise InputError("threads are for the local engine; Spark's parallelism comes from its master",
                                    setting="num_threads")
         elif self.spark_master is not None or self.events is not None:
-            raise SettingError("a Spark master or an events export needs the spark engine",
+            raise InputError("a Spark master or an events export needs the spark engine",
                                setting="spark_master" if self.spark_master is not None else "events")
         if self.algorithm == "sgd" and self.params.get("iterations") is not None:
-            raise SettingError("iterations are for ALS; SGD has epochs", setting="iterations")
+            raise InputError("iterations are for ALS; SGD has epochs", setting="iterations")
         if not factor_model:
             given = [k for k, v in self.params.items() if v is not None]
             if given:
-                raise SettingError(f"{self.algorithm} takes none of the factor-model settings ({', '.join(given)})",
+                raise InputError(f"{self.algorithm} takes none of the factor-model settings ({', '.join(given)})",
                                    setting=given[0])
 
 
@@ -314,7 +284,7 @@ class TrainingPipeline:
                                     s.params, s.spark_master)
             read.data = data
             return model, {"engine": "spark"}
-        model = make_model(s.algorithm, s.params, s.random_state)
+        model = make_model(s.algorithm, s.params, random_state=s.random_state)
         model.fit(read.data.user_items, show_progress=self.show_progress)
         return model, {}
 

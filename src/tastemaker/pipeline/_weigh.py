@@ -25,7 +25,7 @@ def weigh(bundle, read, settings, content_rows) -> tuple[Blend, dict]:
     """Weights for ``bundle``'s blend (see the module docstring); returns the fitted blend over the
     bundle's own blocks and a summary for its metadata."""
     from tastemaker.evaluation import cold_start_split, random_holdout
-    from tastemaker.pipeline._train import make_model
+    from tastemaker.cf import make_model
 
     R = sp.csr_matrix(read.data.user_items)
     n_warm = R.shape[1]
@@ -46,7 +46,7 @@ def weigh(bundle, read, settings, content_rows) -> tuple[Blend, dict]:
     if warm_truth.nnz == 0:
         notes.append("too few plays to weigh the blend: collaborative filtering alone is served")
         return Blend({"cf": 1.0}).fit(full), {"weights": {"cf": 1.0}, "notes": notes}
-    model = make_model(settings.algorithm, settings.params, settings.random_state)
+    model = make_model(settings.algorithm, settings.params, random_state=settings.random_state)
     model.fit(inner, show_progress=False)
     V = np.array(model.item_factors_, dtype=np.float32)
     blocks = {b: np.asarray(full[b][:n_warm], np.float32) for b in full if b not in ("cf", "prior", "cold")}

@@ -67,7 +67,7 @@ def _settings(app: FastAPI) -> Settings:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = _settings(app)
     if app.state.engine is None:
-        app.state.engine = await asyncio.to_thread(Engine(settings.db_path, settings.model_path).start)
+        app.state.engine = await asyncio.to_thread(Engine(settings.db_path, settings.model_root).start)
     engine: Engine = app.state.engine
     watcher = None
     if settings.reload_interval > 0:
@@ -82,7 +82,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 async def _watch(engine: Engine, interval: float) -> None:
-    """Swap in a new model file when ``tastemaker train`` writes one (loaded off the event loop)."""
+    """Swap in a new model version when ``tastemaker train`` saves one (loaded off the event loop)."""
     while True:
         await asyncio.sleep(interval)
         try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from starlette.requests import Request
 
-from tastemaker._config import default_model_path, resolve_db_path
+from tastemaker._config import default_model_root, resolve_db_path
 
 __all__ = ["Settings", "get_settings", "env_settings"]
 
@@ -35,8 +35,8 @@ class Settings:
     ----------
     db_path : Path
         The event store live events are written to (``TASTEMAKER_DB``).
-    model_path : Path
-        The model file; a new file there is loaded and swapped in (``TASTEMAKER_MODEL``).
+    model_root : Path
+        The model directory; a new version saved there is loaded and swapped in (``TASTEMAKER_MODEL``).
     api_token : str or None
         The bearer token writes need (``TASTEMAKER_API_TOKEN``); None refuses every write.
     max_batch : int
@@ -44,12 +44,12 @@ class Settings:
     max_body_bytes : int
         Largest request body accepted (``TASTEMAKER_MAX_BODY_BYTES``, default 1 MiB).
     reload_interval : float
-        Seconds between checks of the model file (``TASTEMAKER_RELOAD_INTERVAL``, default 2;
+        Seconds between checks for a new model version (``TASTEMAKER_RELOAD_INTERVAL``, default 2;
         0 turns the check off).
     """
 
     db_path: Path
-    model_path: Path
+    model_root: Path
     api_token: str | None = None
     max_batch: int = 1000
     max_body_bytes: int = 1 << 20
@@ -61,12 +61,10 @@ class Settings:
         """Settings from ``TASTEMAKER_*`` variables; ``db``/``model`` as the CLI's --db/--model."""
         db_path = resolve_db_path(db)
         model = model if model is not None else os.environ.get("TASTEMAKER_MODEL")
-        model_path = Path(model).expanduser() if model else default_model_path(db_path)
-        if model_path.suffix != ".npz":
-            model_path = model_path.with_name(model_path.name + ".npz")
+        model_root = Path(model).expanduser() if model else default_model_root(db_path)
         values = dict(
             db_path=db_path,
-            model_path=model_path,
+            model_root=model_root,
             api_token=os.environ.get("TASTEMAKER_API_TOKEN") or None,
             max_batch=int(_number("TASTEMAKER_MAX_BATCH", 1000, 1)),
             max_body_bytes=int(_number("TASTEMAKER_MAX_BODY_BYTES", 1 << 20, 1024)),

@@ -35,10 +35,22 @@ class Contribution(BaseModel):
     share: float = Field(description="Contribution / score; shares of all listened items sum to 1.")
 
 
+Signal = Literal["cf", "culture", "audio", "prior", "cold"]
+Placement = Literal["culture", "audio-features", "audio"]
+
+
 class RecommendedItem(BaseModel):
     item_id: str
     name: str
-    score: float = Field(description="The model's score (ALS: predicted preference, about 0..1).")
+    score: float = Field(description="The score: with blend=hybrid the learned blend (a sum of per-listener "
+                                     "standardised signals, see signals); with blend=cf the collaborative score.")
+    signals: dict[Signal, float] = Field(default_factory=dict,
+                                         description="Each signal's part of the score: cf (collaborative "
+                                                     "filtering), culture (cultural vectors), audio, prior and cold "
+                                                     "(items nobody has played yet).")
+    placed_by: Placement | None = Field(None, description="For an item nobody has played yet: the signal that "
+                                                          "placed it; null for items learned from plays.")
+    reason: str = Field("", description="One line: 'because you listened to Z', 'tagged like Y', 'sounds like X'.")
     because: list[Contribution] = Field(default_factory=list,
                                         description="The user's items that explain it (with explain=true).")
 
@@ -48,19 +60,23 @@ class Recommendations(BaseModel):
     model_version: str
     live: bool = Field(description="True if the listener's vector was folded in from live events since "
                                    "the model was trained.")
+    blend: Literal["hybrid", "cf"] = Field(description="How the items were ranked.")
     items: list[RecommendedItem]
 
 
 class SimilarItem(BaseModel):
     item_id: str
     name: str
-    score: float = Field(description="Cosine similarity of the item factors.")
+    score: float = Field(description="by=hybrid: the learned blend of the signals' similarities; by=cf: the "
+                                     "cosine of the item factors; by=culture: the cosine of the cultural vectors.")
+    signals: dict[Signal, float] = Field(default_factory=dict, description="Each signal's part of the score.")
 
 
 class SimilarItems(BaseModel):
     item_id: str
     name: str
     model_version: str
+    by: Literal["hybrid", "cf", "culture"]
     items: list[SimilarItem]
 
 
@@ -70,7 +86,10 @@ class ExplanationOut(BaseModel):
     name: str
     score: float
     model_version: str
-    contributions: list[Contribution]
+    reason: str = Field(description="One line of why.")
+    signals: dict[Signal, float] = Field(default_factory=dict, description="Each signal's part of the score.")
+    placed_by: Placement | None = None
+    contributions: list[Contribution] = Field(description="The listened items behind the collaborative part.")
 
 
 class CatalogueItem(BaseModel):
@@ -108,9 +127,11 @@ class Health(BaseModel):
     model_version: str
     trained_at: str | None
     loaded_at: str
-    model_path: str
+    model_dir: str
     users: int
     items: int
+    hybrid: bool = Field(description="Recommendations blend cultural vectors and audio with collaborative filtering.")
+    index: Literal["voyager", "exact"] = Field(description="How the catalogue is searched.")
     live_users: int = Field(description="Listeners folded in from live events since the model was trained.")
     swaps: int = Field(description="Models swapped in since the server started.")
     reload_error: str | None = Field(description="Why the latest model file could not be loaded (the old one "

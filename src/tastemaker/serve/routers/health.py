@@ -14,8 +14,10 @@ router = APIRouter(tags=["health"])
 def health(engine: EngineDep, settings: SettingsDep) -> Health:
     """The served model's version and sizes, and whether writes are possible."""
     snapshot = engine.snapshot
-    meta = snapshot.rec.metadata
+    bundle = snapshot.bundle
+    meta = bundle.metadata
     return Health(status="ok", model_version=snapshot.version, trained_at=meta.get("trained_at"),
-                  loaded_at=snapshot.loaded_at.isoformat(timespec="seconds"), model_path=str(engine.model_path),
-                  users=len(snapshot.rec.users), items=len(snapshot.rec.items), live_users=len(snapshot.live),
+                  loaded_at=snapshot.loaded_at.isoformat(timespec="seconds"), model_dir=str(engine.model_root),
+                  users=len(bundle.users), items=len(bundle.items), live_users=len(snapshot.live),
+                  hybrid=bundle.hybrid, index=bundle.index.kind if bundle.index is not None else "exact",
                   swaps=engine.swaps, reload_error=engine.reload_error, writes_enabled=settings.api_token is not None)

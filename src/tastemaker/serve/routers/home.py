@@ -68,7 +68,7 @@ _cache_lock = threading.Lock()
 def _bart_key(settings) -> tuple:
     from tastemaker.home import default_bart_path
 
-    path = default_bart_path(settings.model_path)
+    path = default_bart_path(settings.model_root)
     try:
         st = path.stat()
         return (str(path), st.st_mtime_ns, st.st_size)
@@ -86,7 +86,7 @@ def _screen(engine: Engine, snapshot: Snapshot, settings, store: Store):
         if hit is not None and hit[0] == key and hit[1] is snapshot:
             return hit[2]
     path = key[1][0] if key[1][1] is not None else None
-    screen = HomeScreen.from_store(store, snapshot.rec, path)
+    screen = HomeScreen.from_store(store, snapshot.bundle, path)
     with _cache_lock:
         _cache["screen"] = (key, snapshot, screen)
     return screen
@@ -104,7 +104,7 @@ def get_home(user_id: UserId, snapshot: SnapshotDep, engine: EngineDep, settings
     probability it had of being chosen, so BaRT can learn from it (`tastemaker bandit train`)."""
     from tastemaker.bandit import Context
 
-    snapshot.rec.users.index(user_id)  # 404 before touching the store
+    snapshot.bundle.users.index(user_id)  # 404 before touching the store
     with engine._write_lock:  # one connection to the store at a time in this process
         try:
             with Store(settings.db_path, read_only=not log) as store:
