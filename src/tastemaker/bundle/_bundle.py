@@ -208,15 +208,11 @@ class ModelBundle:
         if mode not in BLEND_MODES:
             raise InputError(f"blend must be one of {', '.join(BLEND_MODES)}, not {mode!r}")
         blend = self.blend
-        if blend is None:
+        if blend is None or mode == "cf":  # the collaborative model's own scores
             if "blend:cf" not in self._cache:
-                self._cache["blend:cf"] = Blend({"cf": 1.0}).fit(self.blocks())
+                self._cache["blend:cf"] = (Blend({"cf": 1.0}, standardise=False).fit(self.blocks()) if blend is None
+                                           else blend.with_weights({"cf": 1.0}, standardise=False))
             return self._cache["blend:cf"]
-        if mode == "cf":
-            key = "blend:cf"
-            if key not in self._cache:
-                self._cache[key] = blend.with_weights({"cf": 1.0})
-            return self._cache[key]
         return blend
 
     def blocks(self) -> dict[str, np.ndarray]:
@@ -496,11 +492,8 @@ class ModelBundle:
         Q, offset = blend.query_matrix(parts, "similar")
         ids, scores = self._search("similar", exact).search(Q[0], n, exclude=[col])
         vals = scores - offset[0]
-        if by == "cf":
-            unit = blend.block_rows("cf", blocks["cf"][ids], unit=True)
-            cosine = unit @ blend.block_rows("cf", blocks["cf"][[col]], unit=True)[0]
-            return [Similar(str(self.items.ids[i]), self.name(i), float(c), {"cf": float(c)})
-                    for i, c in zip(ids, cosine)]
+        if by == "cf":  # the cosine of the factors
+            return [Similar(str(self.items.ids[i]), self.name(i), float(v), {"cf": float(v)}) for i, v in zip(ids, vals)]
         signals = blend.contributions(parts, blocks, ids, "similar")
         return [Similar(str(self.items.ids[i]), self.name(i), float(v),
                         {b: float(s[j]) for b, s in signals.items() if s[j]})

@@ -144,7 +144,8 @@ def _owned_by_live_process(staging: Path) -> bool:
 
 
 def _prune(root: Path, keep: str) -> None:
-    versions = sorted(p for p in root.iterdir() if p.is_dir() and (p / MANIFEST).is_file())
+    versions = sorted((p for p in root.iterdir() if p.is_dir() and (p / MANIFEST).is_file()),
+                      key=lambda p: ((p / MANIFEST).stat().st_mtime_ns, p.name))  # oldest first
     for old in versions[:-KEEP_VERSIONS]:
         if old.name != keep:
             shutil.rmtree(old, ignore_errors=True)

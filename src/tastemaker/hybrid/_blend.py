@@ -78,6 +78,9 @@ class Blend:
     weights : dict, optional
         Weight of each block (``cf`` is always 1 when present); blocks not named weigh 0. Set by
         the training pipeline from a validation split (:func:`tastemaker.hybrid.fit_blend`).
+    standardise : bool, default True
+        Standardise each block per query; False scores raw inner products (with ``{"cf": 1}``:
+        the collaborative model's own scores, or cosines for similar items).
 
     Attributes
     ----------
@@ -91,11 +94,12 @@ class Blend:
         ``{"recommend" | "similar": {block: (mean, covariance)}}`` over every item.
     """
 
-    def __init__(self, weights: Mapping[str, float] | None = None):
+    def __init__(self, weights: Mapping[str, float] | None = None, standardise: bool = True):
         self.weights = weights
+        self.standardise = standardise
 
     def __repr__(self) -> str:
-        return f"Blend(weights={self.weights!r})"
+        return f"Blend(weights={self.weights!r}, standardise={self.standardise!r})"
 
     # --- fitting --------------------------------------------------------------------------------
     def fit(self, blocks: Mapping[str, np.ndarray]) -> Blend:
@@ -141,9 +145,10 @@ class Blend:
         """Blocks with a non-zero weight."""
         return tuple(b for b in self.blocks_ if self.weights_.get(b, 0.0))
 
-    def with_weights(self, weights: Mapping[str, float]) -> Blend:
-        """A copy with other weights and the same statistics (e.g. ``{"cf": 1}``: pure CF)."""
-        other = Blend(dict(weights))
+    def with_weights(self, weights: Mapping[str, float], standardise: bool | None = None) -> Blend:
+        """A copy with other weights and the same statistics (e.g. ``{"cf": 1}``, not
+        standardised: the collaborative model alone)."""
+        other = Blend(dict(weights), self.standardise if standardise is None else standardise)
         other.blocks_, other.dims_, other.stats_ = self.blocks_, self.dims_, self.stats_
         other.weights_ = {b: (1.0 if b == "cf" else float(weights.get(b, 0.0))) for b in self.blocks_}
         return other
@@ -185,7 +190,7 @@ class Blend:
             if not w:
                 out[b] = (np.zeros(len(q)), np.zeros(len(q)))
                 continue
-            if b in CONSTANT_BLOCKS:  # already on the scale of standardised scores: neither centred nor rescaled
+            if b in CONSTANT_BLOCKS or not self.standardise:  # constant blocks are on the standardised scale
                 out[b] = (np.full(len(q), w), np.zeros(len(q)))
                 continue
             sigma = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", q, cov, q), 0.0))
@@ -222,7 +227,8 @@ class Blend:
     # --- persistence ----------------------------------------------------------------------------
     def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """A JSON header and arrays (no pickle) that :meth:`from_state` reads back."""
-        meta = {"weights": self.weights_, "blocks": list(self.blocks_), "dims": self.dims_}
+        meta = {"weights": self.weights_, "blocks": list(self.blocks_), "dims": self.dims_,
+                "standardise": self.standardise}
         arrays = {}
         for kind, stats in self.stats_.items():
             for b, (mean, cov) in stats.items():
@@ -232,7 +238,7 @@ class Blend:
 
     @classmethod
     def from_state(cls, meta: dict, arrays: Mapping[str, np.ndarray]) -> Blend:
-        blend = cls(dict(meta["weights"]))
+        blend = cls(dict(meta["weights"]), bool(meta.get("standardise", True)))
         blend.blocks_ = tuple(meta["blocks"])
         blend.dims_ = {k: int(v) for k, v in meta["dims"].items()}
         blend.weights_ = {k: float(v) for k, v in meta["weights"].items()}

@@ -219,7 +219,7 @@ class TrainingPipeline:
                 _, weighed = step("weigh", self._weigh, bundle, read)
                 notes.extend(weighed.get("notes", []))
         kind, _ = step("index", self._index, bundle)
-        bundle.metadata["pipeline"] = {"steps": seconds, "placed": placed,
+        bundle.metadata["pipeline"] = {"steps": [[name, t] for name, t in seconds.items()], "placed": placed,
                                        "settings": {"algorithm": s.algorithm, "params": s.params, "place": s.place,
                                                     "blend": s.blend, "index": kind}}
         bundle.metadata["train_seconds"] = round(time.time() - started, 3)
@@ -419,7 +419,7 @@ class TrainingPipeline:
         if bundle.cf.has_factors and bundle.blend is None:
             from tastemaker.hybrid import Blend
 
-            bundle.set_blend(Blend({"cf": 1.0}).fit(bundle.blocks()))
+            bundle.set_blend(Blend({"cf": 1.0}, standardise=False).fit(bundle.blocks()))  # the model's own scores
         kind = bundle.build_index(s.index, **s.index_params)
         return kind, {"kind": kind, "items": len(bundle.items)}
 
