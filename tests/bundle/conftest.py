@@ -11,12 +11,12 @@ import pytest
 from tastemaker.data import Store
 from tastemaker.pipeline import TrainingPipeline, TrainSettings
 
+from bundle_support import SMALL
+
 _spec = importlib.util.spec_from_file_location("tm_tiny_store", Path(__file__).parents[1] / "text" / "tiny_store.py")
 tiny_store = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(tiny_store)
 
-#: a small ALS that separates the tiny store's three taste groups
-SMALL = dict(factors=8, iterations=10, regularization=0.1, num_threads=1)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from tastemaker.data import Store
 from tastemaker.errors import InputError
 from tastemaker.pipeline import STEPS, TrainingPipeline, TrainSettings
 
-from conftest import SMALL
+from bundle_support import SMALL
 
 
 def test_steps_run_in_order_and_are_recorded(tiny, tmp_path):

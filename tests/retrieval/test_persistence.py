@@ -1,4 +1,4 @@
-"""Index files: next to the model, versioned with it, atomic, no pickle; stale ones refused."""
+"""Index files: versioned with the model, atomic, no pickle; stale ones refused."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from retrieval_support import clustered
 
 from tastemaker.errors import InputError
-from tastemaker.retrieval import Retrieval, StaleIndexError, index_path
+from tastemaker.retrieval import Retrieval, StaleIndexError
 
 voyager = pytest.importorskip("voyager")
 
@@ -20,11 +20,6 @@ def factors():
 @pytest.fixture(scope="module")
 def built(factors):
     return Retrieval.build(factors, "voyager", model_version="v1", M=8, ef_construction=32, num_threads=2)
-
-
-def test_index_path_is_next_to_the_model(tmp_path):
-    assert index_path(tmp_path / "models" / "als.npz") == tmp_path / "models" / "als.index.npz"
-    assert index_path("m/als") == index_path("m/als.npz")
 
 
 @pytest.mark.parametrize("kind", ["voyager", "exact"])
@@ -56,7 +51,7 @@ def test_changed_or_resized_factors_are_refused(tmp_path, factors, built):
     changed[3, 0] += 1.0
     with pytest.raises(StaleIndexError, match="item factors changed"):
         Retrieval.load(tmp_path / "i.npz", changed, "v1")
-    with pytest.raises(StaleIndexError, match="800 items x 8 factors, the model 801 x 8"):
+    with pytest.raises(StaleIndexError, match="800 items x 8 dimensions, the model 801 x 8"):
         Retrieval.load(tmp_path / "i.npz", np.vstack([factors, factors[:1]]), "v1")
 
 

@@ -6,7 +6,7 @@ reference, and the default for small catalogues); :class:`VoyagerIndex` searches
 (Spotify's Voyager, the ``serve`` extra). Both recompute the returned items' scores exactly and
 leave out excluded items (a user's history) by over-fetching and refilling, so a user with a long
 history still gets ``k`` results. A :class:`Retrieval` holds one index of each kind for a model
-and is saved next to it, versioned with it.
+and is saved inside the model's version (:mod:`tastemaker.bundle`).
 
 >>> import numpy as np
 >>> from tastemaker.retrieval import Retrieval
@@ -19,11 +19,11 @@ and is saved next to it, versioned with it.
 
 from tastemaker.retrieval._base import ItemIndex
 from tastemaker.retrieval._bundle import (KINDS, VOYAGER_MIN_ITEMS, Retrieval, StaleIndexError, auto_kind,
-                                         factors_digest, index_path)
+                                         factors_digest)
 from tastemaker.retrieval._exact import ExactIndex
 
 __all__ = ["ItemIndex", "ExactIndex", "VoyagerIndex", "Retrieval", "StaleIndexError", "KINDS", "factors_digest",
-           "index_path", "auto_kind", "VOYAGER_MIN_ITEMS"]
+           "auto_kind", "VOYAGER_MIN_ITEMS"]
 
 
 def __getattr__(name):

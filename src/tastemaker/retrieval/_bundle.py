@@ -15,7 +15,7 @@ from tastemaker.errors import InputError
 from tastemaker.retrieval._base import ItemIndex
 from tastemaker.retrieval._exact import ExactIndex
 
-__all__ = ["Retrieval", "KINDS", "factors_digest", "index_path", "StaleIndexError", "auto_kind", "VOYAGER_MIN_ITEMS"]
+__all__ = ["Retrieval", "KINDS", "factors_digest", "StaleIndexError", "auto_kind", "VOYAGER_MIN_ITEMS"]
 
 FORMAT = "tastemaker-index"
 FORMAT_VERSION = 1
@@ -25,12 +25,6 @@ _META_KEY = "__meta__"
 class StaleIndexError(InputError):
     """An index file that does not belong to the model next to it (rebuild it)."""
 
-
-def index_path(model_path) -> Path:
-    """Where the index of a model file lives: ``models/als.npz`` -> ``models/als.index.npz``."""
-    path = Path(model_path)
-    stem = path.name[:-4] if path.name.endswith(".npz") else path.name
-    return path.with_name(stem + ".index.npz")
 
 #: index kinds, for ``tastemaker train --index``
 KINDS = ("voyager", "exact")
