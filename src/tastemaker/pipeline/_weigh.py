@@ -25,7 +25,6 @@ def weigh(bundle, read, settings, content_rows) -> tuple[Blend, dict]:
     """Weights for ``bundle``'s blend (see the module docstring); returns the fitted blend over the
     bundle's own blocks and a summary for its metadata."""
     from tastemaker.evaluation import cold_start_split, random_holdout
-    from tastemaker.cf import make_model
 
     R = sp.csr_matrix(read.data.user_items)
     n_warm = R.shape[1]
@@ -46,7 +45,7 @@ def weigh(bundle, read, settings, content_rows) -> tuple[Blend, dict]:
     if warm_truth.nnz == 0:
         notes.append("too few plays to weigh the blend: collaborative filtering alone is served")
         return Blend({"cf": 1.0}).fit(full), {"weights": {"cf": 1.0}, "notes": notes}
-    model = make_model(settings.algorithm, settings.params, random_state=settings.random_state)
+    model = _validation_model(settings)
     model.fit(inner, show_progress=False)
     V = np.array(model.item_factors_, dtype=np.float32)
     blocks = {b: np.asarray(full[b][:n_warm], np.float32) for b in full if b not in ("cf", "prior", "cold")}
@@ -69,6 +68,20 @@ def weigh(bundle, read, settings, content_rows) -> tuple[Blend, dict]:
     weights = {b: w for b, w in result.weights.items() if b in full}
     summary = {**result.summary(), "weights": weights, "notes": notes}
     return Blend(weights).fit(full), summary
+
+
+def _validation_model(settings):
+    """The model trained again without the split: the settings' own, or for the spark engine local
+    ALS with the objective Spark trains (:func:`tastemaker.spark.local_als`), since the pipeline
+    holds the training matrix here anyway and a second Spark job would repeat the first's overhead
+    for the same minimisers."""
+    if settings.engine == "spark":
+        from tastemaker.spark import local_als
+
+        return local_als(settings.params, random_state=settings.random_state)
+    from tastemaker.cf import make_model
+
+    return make_model(settings.algorithm, settings.params, random_state=settings.random_state)
 
 
 def _place(read, cold_ids, item_ids, V, cold_cols, inner) -> np.ndarray:

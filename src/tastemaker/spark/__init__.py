@@ -9,7 +9,7 @@ imported by ``import tastemaker``; pyspark itself is imported only when a sessio
 >>> rec.save("models/als.npz")                                         # doctest: +SKIP
 """
 
-from tastemaker.spark._als import SparkALS, spark_reg_param
+from tastemaker.spark._als import SparkALS, local_als, spark_params, spark_reg_param
 from tastemaker.spark._batch import batch_recommend
 from tastemaker.spark._export import EventTables, export_events, export_matrix, read_events
 from tastemaker.spark._session import SparkUnavailableError, default_master, require_spark, spark_session
@@ -26,6 +26,8 @@ __all__ = [
     "EventTables",
     "SparkALS",
     "spark_reg_param",
+    "spark_params",
+    "local_als",
     "train_spark",
     "batch_recommend",
 ]

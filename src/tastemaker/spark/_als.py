@@ -32,8 +32,46 @@ import scipy.sparse as sp
 
 from tastemaker.cf import ImplicitALS
 from tastemaker.cf._base import check_user_items
+from tastemaker.errors import InputError
 
-__all__ = ["SparkALS", "spark_reg_param"]
+__all__ = ["SparkALS", "spark_reg_param", "spark_params", "local_als", "SPARK_PARAMS"]
+
+#: the model settings Spark trains with (tastemaker's names), and the Spark-only ones
+SPARK_PARAMS = ("factors", "regularization", "alpha", "epsilon", "iterations")
+SPARK_ONLY = ("num_blocks", "checkpoint_dir", "checkpoint_interval")
+
+
+def spark_params(params) -> dict:
+    """The settings of ``params`` (None values dropped) that :class:`SparkALS` takes.
+
+    Raises
+    ------
+    InputError
+        For a setting MLlib cannot honour (``setting`` names it): local threads, another
+        confidence, solver or regularisation exponent (Spark has log confidence through the rating
+        it is given, exact solves and ALS-WR, which is ``reg_exponent=1``).
+    """
+    given = {k: v for k, v in dict(params or {}).items() if v is not None}
+    for key in given:
+        if key in SPARK_PARAMS or key in SPARK_ONLY:
+            continue
+        if key == "num_threads":
+            raise InputError("threads are for the local engine; Spark's parallelism comes from its master",
+                             setting=key)
+        if (key, given[key]) in (("confidence", "log"), ("reg_exponent", 1)):  # what Spark does anyway
+            continue
+        raise InputError(f"the spark engine cannot train with {key}={given[key]!r}: MLlib's implicit ALS has log "
+                         "confidence, exact solves and per-side regularisation with exponent 1", setting=key)
+    return {k: v for k, v in given.items() if k in SPARK_PARAMS or k in SPARK_ONLY}
+
+
+def local_als(params=None, *, random_state=0) -> ImplicitALS:
+    """The local :class:`~tastemaker.cf.ImplicitALS` with the objective :class:`SparkALS` trains
+    (same settings, log confidence, ``reg_exponent=1``): what the training pipeline retrains on its
+    validation split when the engine is Spark (a second Spark job would only repeat the first's
+    overhead for the same minimisers, see the module docstring)."""
+    given = {k: v for k, v in spark_params(params).items() if k in SPARK_PARAMS}
+    return ImplicitALS(**given, confidence="log", reg_exponent=1.0, random_state=random_state)
 
 
 def spark_reg_param(regularization: float, mean_user_nnz: float, mean_item_nnz: float) -> float:
