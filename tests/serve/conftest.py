@@ -19,24 +19,23 @@ pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from tastemaker.data import Store, ingest_hetrec  # noqa: E402
-from tastemaker.recommender import train  # noqa: E402
 from tastemaker.serve import Settings, create_app  # noqa: E402
 
-from serve_support import HETREC, TOKEN, small_als  # noqa: E402
+from serve_support import HETREC, TOKEN, train_small  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def hetrec_built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """``(db, model)``: HetRec ingested and a small ALS trained, once per session (read-only)."""
+    """``(db, model dir)``: HetRec ingested and trained with a small ALS through the shipped
+    pipeline, once per session (read-only)."""
     if not (HETREC / "user_artists.dat").is_file():
-        pytest.skip(f"HetRec 2011 data not found at {HETREC} (read-only shared data; set TASTEMAKER_HETREC)")
+        pytest.fail(f"HetRec 2011 data not found at {HETREC} (read-only shared data; set TASTEMAKER_HETREC)")
     folder = tmp_path_factory.mktemp("serve-store")
-    db, model = folder / "tastemaker.duckdb", folder / "models" / "als.npz"
+    db, root = folder / "tastemaker.duckdb", folder / "models"
     with Store(db) as store:
         ingest_hetrec(store, HETREC, progress=False)
-        rec = train(store, small_als(), show_progress=False)
-    rec.save(model)
-    return db, model
+    train_small(db, root)
+    return db, root
 
 
 @pytest.fixture
@@ -44,17 +43,16 @@ def paths(hetrec_built: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.M
     """A private copy of the store and model for one test (it may write events and models)."""
     for name in ("TASTEMAKER_DB", "TASTEMAKER_MODEL", "TASTEMAKER_API_TOKEN", "TASTEMAKER_LOCK_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
-    db, model = tmp_path / "tastemaker.duckdb", tmp_path / "models" / "als.npz"
-    model.parent.mkdir()
+    db, root = tmp_path / "tastemaker.duckdb", tmp_path / "models"
     shutil.copy(hetrec_built[0], db)
-    shutil.copy(hetrec_built[1], model)
-    return db, model
+    shutil.copytree(hetrec_built[1], root)
+    return db, root
 
 
 @pytest.fixture
 def settings(paths: tuple[Path, Path]) -> Settings:
-    db, model = paths
-    return Settings(db_path=db, model_path=model, api_token=TOKEN, max_batch=50, max_body_bytes=64 * 1024,
+    db, root = paths
+    return Settings(db_path=db, model_root=root, api_token=TOKEN, max_batch=50, max_body_bytes=64 * 1024,
                     reload_interval=0)
 
 
@@ -82,8 +80,8 @@ def client(make_client) -> TestClient:
 @pytest.fixture(scope="session")
 def read_client(hetrec_built: tuple[Path, Path]):
     """One client for the whole session, for tests that only read (never POST to it)."""
-    db, model = hetrec_built
-    app = create_app(Settings(db_path=db, model_path=model, api_token=None, reload_interval=0))
+    db, root = hetrec_built
+    app = create_app(Settings(db_path=db, model_root=root, api_token=None, reload_interval=0))
     with TestClient(app) as client:
         yield client
 

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tastemaker.cf import ImplicitALS
+from tastemaker.pipeline import TrainingPipeline, TrainSettings
 
 HETREC = Path(os.environ.get(
     "TASTEMAKER_HETREC", Path(__file__).resolve().parents[3] / "shared" / "data" / "hetrec2011-lastfm-2k"))
@@ -17,9 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token"
 
 
-def small_als(seed: int = 0) -> ImplicitALS:
-    """A small, quick ALS (the tests check the server, not the model's quality)."""
-    return ImplicitALS(factors=32, iterations=6, regularization=1.0, random_state=seed, num_threads=1)
+#: a small, quick ALS (the tests check the server, not the model's quality)
+SMALL_ALS = dict(factors=32, iterations=6, regularization=1.0, num_threads=1)
+
+
+def train_small(db, root, seed: int = 0, **settings):
+    """The shipped pipeline with a small ALS (blend weighed on a few hundred listeners)."""
+    return TrainingPipeline(TrainSettings(params=SMALL_ALS, random_state=seed, validation_users=400,
+                                          **settings)).run(db, root)
 
 
 def free_port() -> int:

@@ -8,10 +8,10 @@ import pytest
 def test_health_reports_the_model_version(read_client, hetrec_built):
     body = read_client.get("/health").json()
     assert body["status"] == "ok"
-    assert body["model_version"] == read_client.app.state.engine.snapshot.rec.version
+    assert body["model_version"] == read_client.app.state.engine.snapshot.bundle.version
     assert (body["users"], body["items"]) == (1892, 17632)
     assert body["writes_enabled"] is False and body["live_users"] == 0
-    assert body["model_path"] == str(hetrec_built[1])
+    assert body["model_dir"] == str(hetrec_built[1]) and body["hybrid"] is True and body["index"] == "exact"
 
 
 def test_recommendations_have_names_and_leave_out_played_items(read_client):
@@ -25,7 +25,7 @@ def test_recommendations_have_names_and_leave_out_played_items(read_client):
     assert len(played) == 50  # HetRec keeps each listener's 50 top artists
     assert not played & {i["item_id"] for i in items}
     engine = read_client.app.state.engine
-    names = dict(zip(engine.snapshot.rec.items.ids.tolist(), engine.snapshot.rec.item_names.tolist()))
+    names = dict(zip(engine.snapshot.bundle.items.ids.tolist(), engine.snapshot.bundle.item_names.tolist()))
     assert all(i["name"] == names[i["item_id"]] for i in items)
     assert all(i["because"] == [] for i in items)
 

@@ -25,13 +25,14 @@ def test_no_store(tmp_path, capsys):
 
 def test_no_model(paths, tmp_path, capsys):
     db, _ = paths
-    assert main(["--db", str(db), "--model", str(tmp_path / "nope.npz"), "serve"]) == 1
-    assert capsys.readouterr().err == f"error: no model at {tmp_path / 'nope.npz'}: run `tastemaker train` first\n"
+    assert main(["--db", str(db), "--model", str(tmp_path / "nope"), "serve"]) == 1
+    assert capsys.readouterr().err == f"error: no model at {tmp_path / 'nope'}; train one with `tastemaker train`\n"
 
 
 def test_a_damaged_model(paths, capsys):
-    db, model = paths
-    model.write_bytes(b"not a model")
-    assert main(["--db", str(db), "--model", str(model), "serve"]) == 1
+    db, root = paths
+    current = root / (root / "CURRENT").read_text().strip()
+    (current / "manifest.json").write_text("not a manifest")
+    assert main(["--db", str(db), "--model", str(root), "serve"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err and "damaged" in err

@@ -23,7 +23,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 def served(settings):
     """Serve a private store copy (POST /events writes the random valid events to it)."""
     app.state.settings = settings
-    app.state.engine = Engine(settings.db_path, settings.model_path).start()
+    app.state.engine = Engine(settings.db_path, settings.model_root).start()
     yield
     app.state.settings = app.state.engine = None
 

@@ -9,19 +9,21 @@ import threading
 import time
 from contextlib import contextmanager
 
+import shutil
+
 import numpy as np
 import pytest
-from serve_support import ROOT, small_als
+from serve_support import ROOT, train_small
 
+from tastemaker._atomic import atomic_write
+from tastemaker.bundle import ModelBundle, Query
 from tastemaker.data import Store, StoreLockedError
-from tastemaker.recommender import Recommender, train
 
 
-def train_new_model(db, version: str, seed: int = 1) -> Recommender:
-    with Store(db, read_only=True) as store:
-        rec = train(store, small_als(seed), show_progress=False)
-    rec.metadata["version"] = version
-    return rec
+def point_to(root, version: str) -> None:
+    """Make ``version`` (a directory in ``root``) the current model, as a save does."""
+    with atomic_write(root / "CURRENT", mode="w") as fh:
+        fh.write(version + "\n")
 
 
 @contextmanager
@@ -40,22 +42,21 @@ def held_store(db, seconds: float, read_only: bool):
 
 
 def test_a_new_model_is_swapped_in_with_live_listeners_refolded(client, paths, auth):
-    db, model_path = paths
+    db, root = paths
     old = client.get("/health").json()["model_version"]
-    new = train_new_model(db, "test-v2")  # its data was read before the events below
+    new = train_small(db, None, seed=1).bundle  # its data was read before the events below
     batch = {"events": [{"user_id": "newcomer", "item_id": "154", "event": "play", "count": 30}]}
     assert client.post("/events", json=batch, headers=auth).status_code == 201
-    new.save(model_path)
+    new.save(root)
     engine = client.app.state.engine
     assert engine.check_reload() is True
     assert engine.check_reload() is False  # nothing changed since
     health = client.get("/health").json()
-    assert (health["model_version"], health["swaps"], health["live_users"]) == ("test-v2", 1, 1)
-    assert old != "test-v2"
+    assert (health["model_version"], health["swaps"], health["live_users"]) == (new.version, 1, 1)
+    assert old != new.version
     recs = client.get("/users/newcomer/recommendations", params={"n": 5}).json()
-    assert recs["model_version"] == "test-v2" and recs["live"] is True and len(recs["items"]) == 5
-    expected = new.recommend_for(new.model.recalculate_user(0, engine.snapshot.live["newcomer"].row), n=5,
-                                 history_row=engine.snapshot.live["newcomer"].row)
+    assert recs["model_version"] == new.version and recs["live"] is True and len(recs["items"]) == 5
+    expected = new.recommend(Query(history=engine.snapshot.live["newcomer"].row), n=5)
     assert [i["item_id"] for i in recs["items"]] == [r.item_id for r in expected]
 
 
@@ -63,13 +64,17 @@ def test_a_new_model_is_swapped_in_with_live_listeners_refolded(client, paths, a
 def test_no_answer_mixes_two_models(client, paths):
     """Readers hammer the API while the model file flips between two models: every answer is
     exactly one model's answer for its version."""
-    db, model_path = paths
-    a = Recommender.load(model_path)
-    b = Recommender.load(model_path)  # another model: the same, with its item factors shuffled
-    b.model.item_factors_ = np.random.default_rng(0).permutation(b.model.item_factors_)
-    b.metadata["version"] = "test-b"
+    db, root = paths
+    a = ModelBundle.load(root)
+    b = ModelBundle.load(root)  # another model: the same, with its item factors shuffled
+    n = len(b.items)
+    b.cf.set_item_factors(np.arange(n), np.random.default_rng(0).permutation(np.asarray(b.cf.item_factors_)))
+    b._refresh()
+    b.save(root)
     expected = {m.version: [r.item_id for r in m.recommend("2", n=10)] for m in (a, b)}
-    assert expected[a.version] != expected["test-b"]
+    assert expected[a.version] != expected[b.version]
+    point_to(root, a.version)
+    client.app.state.engine.check_reload()
     engine = client.app.state.engine
     seen, errors, stop = [], [], threading.Event()
 
@@ -89,7 +94,7 @@ def test_no_answer_mixes_two_models(client, paths):
         t.start()
     try:
         for i in range(4):
-            (b if i % 2 == 0 else a).save(model_path)
+            point_to(root, (b if i % 2 == 0 else a).version)
             assert engine.check_reload() is True
             time.sleep(0.05)
     finally:
@@ -97,24 +102,27 @@ def test_no_answer_mixes_two_models(client, paths):
         for t in readers:
             t.join()
     assert not errors
-    assert {a.version, "test-b"} <= set(seen)
-    assert engine.swaps == 4
+    assert {a.version, b.version} <= set(seen)
+    assert engine.swaps == 5
 
 
-def test_a_damaged_model_file_keeps_the_old_model(client, paths):
+def test_a_damaged_model_keeps_the_old_model(client, paths):
+    root = paths[1]
     version = client.get("/health").json()["model_version"]
-    paths[1].write_bytes(b"PK\x03\x04 not really a model")
+    shutil.copytree(root / version, root / "damaged")
+    (root / "damaged" / "users.npy").write_bytes(b"\x93NUMPY not really")
+    point_to(root, "damaged")
     assert client.app.state.engine.check_reload() is False
     health = client.get("/health").json()
-    assert health["model_version"] == version and "als.npz" in health["reload_error"]
+    assert health["model_version"] == version and "users.npy" in health["reload_error"]
     assert client.get("/users/2/recommendations").status_code == 200
 
 
 def test_the_watcher_swaps_without_being_asked(make_client, paths):
     client = make_client(reload_interval=0.05)
-    train_new_model(paths[0], "test-watched").save(paths[1])
+    new = train_small(paths[0], paths[1], seed=1).bundle
     deadline = time.monotonic() + 20
-    while client.get("/health").json()["model_version"] != "test-watched":
+    while client.get("/health").json()["model_version"] != new.version:
         assert time.monotonic() < deadline, "the new model was not swapped in"
         time.sleep(0.05)
 
@@ -147,17 +155,17 @@ def test_events_wait_for_a_reader_and_503_after_the_timeout(client, paths, auth,
 def test_tastemaker_train_runs_beside_the_server(client, paths, auth):
     """The server holds no lock between writes: `tastemaker train` (another process) reads the
     store, and its model, which now knows the live listener, is swapped in."""
-    db, model_path = paths
+    db, root = paths
     batch = {"events": [{"user_id": "newcomer", "item_id": "154", "event": "play", "count": 30}]}
     assert client.post("/events", json=batch, headers=auth).status_code == 201
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     result = subprocess.run(
-        [sys.executable, "-m", "tastemaker", "--db", str(db), "--model", str(model_path), "train",
+        [sys.executable, "-m", "tastemaker", "--db", str(db), "--model", str(root), "train",
          "--factors", "16", "--iterations", "3", "--regularization", "1"],
         env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "1,893 users" in result.stdout
     assert client.app.state.engine.check_reload() is True
-    assert "newcomer" in client.app.state.engine.snapshot.rec.users
+    assert "newcomer" in client.app.state.engine.snapshot.bundle.users
     assert client.post("/events", json=batch, headers=auth).status_code == 201
     assert client.get("/users/newcomer/recommendations").status_code == 200
