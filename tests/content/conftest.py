@@ -79,3 +79,33 @@ def run_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
 
     run.db = db
     return run
+
+
+#: the collaborative model every content test trains (separates the synthetic classes)
+ALS = {"factors": 8, "regularization": 0.1}
+
+
+@pytest.fixture(scope="session")
+def trained_home(tmp_path_factory, audio_dir, events_csv) -> Path:
+    """A home folder with a store (the listeners' plays and every synthetic clip) and a model
+    trained on it, no audio CNN yet: copy it (``home``) before changing it."""
+    from tastemaker.content import ingest_audio
+    from tastemaker.data import Store, ingest_events
+    from tastemaker.pipeline import TrainingPipeline, TrainSettings
+
+    home = tmp_path_factory.mktemp("trained") / "home"
+    db = home / "tastemaker.duckdb"
+    with Store(db) as store:
+        ingest_events(store, events_csv, progress=False)
+        ingest_audio(store, audio_dir, progress=False)
+    TrainingPipeline(TrainSettings(params=ALS)).run(db, home / "models")
+    return home
+
+
+@pytest.fixture
+def home(trained_home, run_cli) -> Path:
+    """A copy of ``trained_home`` where ``run_cli`` works (its store and ``models/``)."""
+    import shutil
+
+    shutil.copytree(trained_home, run_cli.db.parent)
+    return run_cli.db.parent

@@ -1,8 +1,9 @@
 """``tastemaker ingest audio-features``, ``tastemaker ingest audio`` and ``tastemaker train-audio``.
 
-Items with audio features but no plays are placed by ``tastemaker train`` itself
-(:func:`tastemaker.hybrid.place_cold_items`); spectrograms need a CNN trained on the model's
-factors, which takes longer, so that is its own step: ``tastemaker train-audio``.
+Items with audio features but no plays are placed by ``tastemaker train`` itself; spectrograms
+need a CNN fitted on the model's factors, which takes longer, so that is its own step,
+``tastemaker train-audio`` (:func:`tastemaker.pipeline.train_audio_model`). Once fitted, every
+``tastemaker train`` applies the CNN again, so its placements survive retraining.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import click
 
 from tastemaker.cli._common import Context, cli, pass_ctx
 from tastemaker.cli.ingest import ingest
+from tastemaker.cli.train import INDEX_CHOICES
 
 
 @ingest.command("audio-features")
@@ -62,30 +64,28 @@ def ingest_audio_cmd(ctx: Context, path: str, manifest: str | None, kind: str, s
 @click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True, help="CNN training epochs.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the CNN.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="PyTorch CPU threads.")
-@click.option("--index", "index", type=click.Choice(["auto", "voyager", "exact", "none"]), default="auto",
-              show_default=True, help="Retrieval index rebuilt next to the model (as `tastemaker train`).")
+@click.option("--index", "index", type=click.Choice(INDEX_CHOICES), default="auto", show_default=True,
+              help="Retrieval index of the new model version (as `tastemaker train`).")
 @pass_ctx
 def train_audio_cmd(ctx: Context, epochs: int, seed: int, threads: int, index: str) -> None:
-    """Learn the trained model's item factors from spectrograms (`ingest audio`) with a CNN, then
-    add the songs that have audio but no listeners to the model (saved in place, the CNN next to
-    it as <model>.audio.npz), so they are recommended like any other song. Run it again after
-    each `tastemaker train`."""
-    from tastemaker.cli.index import build_and_save
-    from tastemaker.content import AudioRegressor, place_from_audio
+    """Learn the current model's item factors from spectrograms (`ingest audio`) with a CNN, add the
+    songs that have audio but no listeners to a new model version, so they are recommended like any
+    other song, and keep the CNN (models/audio.npz): every `tastemaker train` places them again."""
+    from tastemaker.content import AudioRegressor
+    from tastemaker.pipeline import train_audio_model
 
-    rec = ctx.recommender()
-    with ctx.store(read_only=True) as store:
-        placement = place_from_audio(store, rec, AudioRegressor(epochs=epochs, random_state=seed,
-                                                                num_threads=threads), show_progress=True)
-    loss = placement.model.validation_loss_
-    click.echo(f"learned from {placement.trained_on:,} songs with listeners (CNN"
-               + (f", validation loss {loss:.3f}" if loss is not None else "") + f") in {placement.seconds:.1f}s")
-    rec.save(ctx.model_path)
-    audio_path = ctx.model_path.with_name(ctx.model_path.stem + ".audio.npz")
-    placement.model.save(audio_path, model_version=rec.version)
-    shown = ", ".join(rec.name(rec.items.index(i)) for i in placement.placed[:5])
-    more = ", ..." if len(placement.placed) > 5 else ""
-    click.echo(f"placed {len(placement.placed):,} songs without listeners by their sound"
-               + (f" ({shown}{more})" if shown else "") + f"; saved model {rec.version} to {ctx.model_path}")
-    click.echo(f"saved the audio model to {audio_path}")
-    build_and_save(ctx, rec, index)
+    result = train_audio_model(ctx.db_path, ctx.model_root,
+                               AudioRegressor(epochs=epochs, random_state=seed, num_threads=threads),
+                               index=index, show_progress=True)
+    bundle, loss = result.bundle, result.cnn.validation_loss_
+    click.echo(f"learned from {result.trained_on:,} songs with listeners (CNN"
+               + (f", validation loss {loss:.3f}" if loss is not None else "") + f") in {result.seconds['fit']:.1f}s")
+    shown = ", ".join(bundle.name(bundle.items.index(i)) for i in result.placed[:5])
+    shown += ", ..." if len(result.placed) > 5 else ""
+    click.echo(f"placed {len(result.placed):,} songs without listeners by their sound"
+               + (f" ({shown})" if result.placed else "") + f" in {result.seconds['place']:.1f}s")
+    if result.index_kind != "none":
+        click.echo(f"built {result.index_kind} index over {len(bundle.items):,} items "
+                   f"in {result.seconds['index']:.1f}s")
+    click.echo(f"saved model {bundle.version} to {ctx.model_root}, the audio CNN to {result.audio_path} "
+               "(`tastemaker train` applies it again)")

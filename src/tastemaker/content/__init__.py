@@ -11,9 +11,11 @@ recommendations, similar items and playlists like any other item.
   factors from them with a 1-D convolutional network over time, in the spirit of
   van den Oord, Dieleman and Schrauwen (2013) and Dieleman's 2014 work at Spotify. Needs the
   ``audio`` extra (PyTorch, librosa, soundfile), imported only when used.
-* :func:`place_items` appends items with predicted factors to a trained
-  :class:`~tastemaker.recommender.Recommender`; :func:`place_from_audio` trains the CNN on the
-  songs with listeners and places the songs without (``tastemaker train-audio``).
+
+The models only predict. The model bundle places what they predict among the trained items
+(:meth:`~tastemaker.bundle.ModelBundle.add_items`), and the pipeline says when
+(:mod:`tastemaker.pipeline`): ``tastemaker train`` places items by their audio features and
+applies again the audio CNN that ``tastemaker train-audio`` fits.
 """
 
 from __future__ import annotations
@@ -27,9 +29,7 @@ from tastemaker.content._features import (
     ingest_audio_features,
     load_audio_features,
 )
-from tastemaker.content._place import cold_items, place_items
 from tastemaker.content._regressor import FeatureRegressor, normalize_rows
-from tastemaker.content._train import Placement, place_from_audio
 
 __all__ = [
     "AudioRegressor",
@@ -40,10 +40,6 @@ __all__ = [
     "ingest_audio_features",
     "load_audio_features",
     "FeatureRegressor",
-    "place_items",
-    "place_from_audio",
-    "Placement",
-    "cold_items",
     "normalize_rows",
     "FEATURE_COLUMNS",
     "REQUIRED_FEATURES",

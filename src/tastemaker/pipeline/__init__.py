@@ -1,5 +1,6 @@
 """Workflows in one place: the training pipeline (read -> train -> signals -> place -> weigh ->
-index -> save) that every command and benchmark runs.
+index -> save) that every command and benchmark runs, and the audio CNN's (read -> fit -> place ->
+index -> save), whose placements the training pipeline applies again at every training.
 
 >>> from tastemaker.pipeline import TrainingPipeline, TrainSettings
 >>> result = TrainingPipeline(TrainSettings()).run("tastemaker.duckdb", "models")   # doctest: +SKIP
@@ -7,6 +8,8 @@ index -> save) that every command and benchmark runs.
 '20261203T104512Z-ab12cd34'
 """
 
+from tastemaker.pipeline._audio import AudioTrainResult, place_by_audio_model, train_audio_model
 from tastemaker.pipeline._train import STEPS, TrainingPipeline, TrainResult, TrainSettings, audio_model_path
 
-__all__ = ["TrainingPipeline", "TrainSettings", "TrainResult", "STEPS", "audio_model_path"]
+__all__ = ["TrainingPipeline", "TrainSettings", "TrainResult", "STEPS", "audio_model_path", "train_audio_model",
+           "AudioTrainResult", "place_by_audio_model"]

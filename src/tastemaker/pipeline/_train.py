@@ -367,7 +367,7 @@ class TrainingPipeline:
                 placed["culture"] = int(cold.sum())
                 taken |= set(new.tolist())
         if read.spectrograms is not None and len(read.spectrograms[0]):
-            placed["audio"] = self._place_cnn(bundle, read, taken)
+            placed["audio"] = self._place_cnn(bundle, read)
             taken |= set(bundle.placed_items().get("audio", []))
         if len(read.audio_ids):
             table = bundle.items._table()
@@ -385,26 +385,16 @@ class TrainingPipeline:
                 placed["audio-features"] = int(cold.sum())
         return None, placed
 
-    def _place_cnn(self, bundle: ModelBundle, read: _Read, taken: set[str]) -> int:
+    def _place_cnn(self, bundle: ModelBundle, read: _Read) -> int:
+        """The audio CNN of ``tastemaker train-audio``, applied again through a map to the new
+        factors (:func:`~tastemaker.pipeline._audio.place_by_audio_model`, as train-audio does)."""
         from tastemaker.content import AudioRegressor
-        from tastemaker.hybrid import place_by_embedding
+        from tastemaker.pipeline._audio import place_by_audio_model
 
         ids, specs = read.spectrograms
         cnn = AudioRegressor.load(audio_model_path(self._root))
-        table = bundle.items._table()
-        learned = bundle.placed_codes == 0
-        warm = np.asarray([i in table and learned[table[i]] and bundle.listeners[table[i]] > 0
-                           for i in ids.tolist()], dtype=bool)
-        cold = np.asarray([i not in taken for i in ids.tolist()], dtype=bool)
-        if warm.sum() < 2 or not cold.any():
-            return 0
-        E = cnn.predict(list(specs))
-        V = np.asarray(bundle.cf.item_factors_)
-        factors = place_by_embedding(E[warm], V[bundle.items.indices(ids[warm])], E[cold])
-        new = np.asarray(ids)[cold]
-        bundle.add_items(new, [read.names.get(i, i) for i in new.tolist()], factors, "audio",
-                         rows=self._content_rows(read, new))
-        return int(cold.sum())
+        return len(place_by_audio_model(bundle, cnn, ids, specs, names=read.names,
+                                        rows=lambda new: self._content_rows(read, new)))
 
     def _weigh(self, bundle: ModelBundle, read: _Read):
         from tastemaker.pipeline._weigh import weigh
