@@ -125,3 +125,16 @@ def test_import_tastemaker_does_not_import_torch_or_librosa():
             "print(any(m in sys.modules for m in ('torch', 'librosa')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_without_pytorch_one_clear_error_and_predict_needs_fit(monkeypatch):
+    from tastemaker.content import AudioRegressor
+    from tastemaker.errors import InputError
+
+    with pytest.raises(ValueError, match="not fitted yet"):
+        AudioRegressor().predict([np.zeros((128, 10))])
+    monkeypatch.setitem(sys.modules, "torch", None)  # what `import torch` does without the extra
+    with pytest.raises(InputError, match=r"the audio CNN needs PyTorch; install the audio extra"):
+        AudioRegressor().fit([np.zeros((128, 10))] * 2, np.ones((2, 3)))
+    with pytest.raises(InputError, match="needs PyTorch"):
+        AudioRegressor.load("audio.npz")

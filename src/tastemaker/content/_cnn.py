@@ -19,11 +19,22 @@ import numpy as np
 from tastemaker.cf._io import read_model_file, write_model_file
 from tastemaker.content._mel import N_MELS
 from tastemaker.content._regressor import normalize_rows
+from tastemaker.errors import InputError
 
 __all__ = ["AudioRegressor", "build_network"]
 
 _CLASS = "AudioRegressor"
 _LOSSES = ("mse", "cosine")
+
+
+def _torch():
+    """PyTorch, or one clear error saying which extra brings it."""
+    try:
+        import torch
+    except ImportError:
+        raise InputError("the audio CNN needs PyTorch",
+                         hint="install the audio extra: pip install 'tastemaker[audio]'") from None
+    return torch
 
 
 def build_network(n_factors: int, channels=(64, 128, 128), hidden: int = 256, kernel_size: int = 4,
@@ -178,8 +189,7 @@ class AudioRegressor:
         -------
         self
         """
-        import torch
-
+        torch = _torch()
         self._validate()
         specs = _check_specs(spectrograms)
         targets = normalize_rows(np.asarray(item_factors, dtype=np.float32))
@@ -252,11 +262,14 @@ class AudioRegressor:
             return ((pred - target) ** 2).sum(dim=1).mean()
         return (1.0 - torch.nn.functional.cosine_similarity(pred, target, dim=1)).mean()
 
+    def _check_fitted(self) -> None:
+        if getattr(self, "network_", None) is None:
+            raise ValueError("AudioRegressor is not fitted yet: call fit(spectrograms, item_factors) first")
+
     # --- predicting ----------------------------------------------------------------------------
     def predict(self, spectrograms) -> np.ndarray:
         """Predicted normalised-factor vectors (n x f, float32), each from the whole clip."""
-        if not hasattr(self, "network_"):
-            raise ValueError("AudioRegressor is not fitted yet: call fit(spectrograms, item_factors) first")
+        self._check_fitted()
         specs = _check_specs(spectrograms)
         with _torch_threads(self.num_threads):
             return _predict(self.network_, specs)
@@ -264,8 +277,7 @@ class AudioRegressor:
     # --- persistence ---------------------------------------------------------------------------
     def save(self, path, **metadata) -> None:
         """Write the network and its configuration to an ``.npz`` (no pickle; atomic)."""
-        if not hasattr(self, "network_"):
-            raise ValueError("AudioRegressor is not fitted yet")
+        self._check_fitted()
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
         meta = {"class": _CLASS, "params": params, "n_factors": self.n_factors_, "n_train": self.n_train_,
                 "validation_loss": self.validation_loss_, "history": self.history_, "metadata": metadata}
@@ -275,7 +287,7 @@ class AudioRegressor:
     @classmethod
     def load(cls, path) -> AudioRegressor:
         """Load a file written by :meth:`save`."""
-        import torch
+        torch = _torch()
 
         meta, arrays = read_model_file(path)
         if meta.get("class") != _CLASS:

@@ -215,8 +215,9 @@ def load_audio_features(store: Store, items: Vocabulary, features=DEFAULT_FEATUR
     if "duration_ms" in stored:
         j = stored.index("duration_ms")
         values[:, j] = np.log(np.maximum(values[:, j], 1.0))
-    mean = np.nanmean(values, axis=0)
-    mean = np.where(np.isnan(mean), 0.0, mean)
+    known = ~np.isnan(values)
+    counts = known.sum(axis=0)  # a feature no item has (an optional column no file gave) is all 0
+    mean = np.where(counts > 0, np.where(known, values, 0.0).sum(axis=0) / np.maximum(counts, 1), 0.0)
     values = np.where(np.isnan(values), mean, values)
     std = values.std(axis=0)
     X = (values - mean) / np.where(std > 0, std, 1.0)

@@ -84,8 +84,12 @@ def log_mel(path: str | os.PathLike, seconds: float = EXCERPT_SECONDS) -> tuple[
     InputError
         An unreadable or damaged file, or less than :data:`MIN_SECONDS` of audio.
     """
-    import librosa
-    import soundfile
+    try:
+        import librosa
+        import soundfile
+    except ImportError:
+        raise InputError("reading audio needs librosa and soundfile",
+                         hint="install the audio extra: pip install 'tastemaker[audio]'") from None
 
     path = Path(path)
     duration = _duration(path)

@@ -86,7 +86,7 @@ class FeatureRegressor:
 
     def predict(self, X) -> np.ndarray:
         """Predicted factors (n x f, float32) for the rows of ``X``."""
-        if not hasattr(self, "n_features_in_"):
+        if getattr(self, "n_features_in_", None) is None:
             raise ValueError("FeatureRegressor is not fitted yet: call fit(X, item_factors) first")
         X = _check_2d(X, "X")
         if X.shape[1] != self.n_features_in_:
