@@ -3,17 +3,23 @@
 Needs the ``spark`` extra (``pip install 'tastemaker[spark]'``) and Java 17+. Nothing here is
 imported by ``import tastemaker``; pyspark itself is imported only when a session starts.
 
->>> from tastemaker.spark import SparkALS, spark_session, train_spark
->>> spark = spark_session("local[2]")                                  # doctest: +SKIP
->>> rec = train_spark(store, SparkALS(factors=64), spark)              # doctest: +SKIP
->>> rec.save("models/als.npz")                                         # doctest: +SKIP
+The weekly job's heavy steps, each writing what the local engine writes:
+
+* :func:`fit_spark`: the training pipeline's train step (``TrainSettings(engine="spark")``);
+* :func:`batch_recommend`: every listener's top-N from a :class:`~tastemaker.bundle.ModelBundle`
+  (hybrid or pure CF), as Parquet.
+
+>>> from tastemaker.pipeline import TrainingPipeline, TrainSettings
+>>> from tastemaker.spark import batch_recommend, spark_session
+>>> bundle = TrainingPipeline(TrainSettings(engine="spark")).run("lastfm.duckdb", "models").bundle  # doctest: +SKIP
+>>> batch_recommend(spark_session(), bundle, "recs.parquet", n=30)                              # doctest: +SKIP
 """
 
 from tastemaker.spark._als import SparkALS, local_als, spark_params, spark_reg_param
 from tastemaker.spark._batch import batch_recommend
 from tastemaker.spark._export import EventTables, export_events, export_matrix, read_events
 from tastemaker.spark._session import SparkUnavailableError, default_master, require_spark, spark_session
-from tastemaker.spark._train import train_spark
+from tastemaker.spark._fit import fit_spark
 
 __all__ = [
     "spark_session",
@@ -28,6 +34,6 @@ __all__ = [
     "spark_reg_param",
     "spark_params",
     "local_als",
-    "train_spark",
+    "fit_spark",
     "batch_recommend",
 ]

@@ -84,8 +84,9 @@ class SparkALS:
 
     A trainer rather than a recommender: :meth:`fit` returns a fitted
     :class:`~tastemaker.cf.ImplicitALS` (with ``reg_exponent=1``, the regularisation Spark
-    trained with) whose factors follow tastemaker's row order, so recommending, explaining,
-    ``Recommender.save`` and everything downstream work unchanged. See the module docstring for
+    trained with) whose factors follow tastemaker's row order, so a
+    :class:`~tastemaker.bundle.ModelBundle` holds it like a locally trained one (the training
+    pipeline's spark engine, :func:`~tastemaker.spark.fit_spark`). See the module docstring for
     how the parameters map onto MLlib's.
 
     Parameters
@@ -158,7 +159,8 @@ class SparkALS:
         Returns
         -------
         ImplicitALS
-            Fitted; ``spark_seconds_`` holds the time spent in MLlib's ``fit``.
+            Fitted (``self.fit_seconds_``: the time spent in MLlib's ``fit`` and collecting the
+            factors).
         """
         self._validate()
         if sp.issparse(data):
@@ -200,20 +202,19 @@ class SparkALS:
         fitted = als.fit(ratings)
         X = _collect_factors(fitted.userFactors, n_users, self.factors)
         Y = _collect_factors(fitted.itemFactors, n_items, self.factors)
-        seconds = time.perf_counter() - started
+        self.fit_seconds_ = time.perf_counter() - started
         ratings.unpersist()
         # back to tastemaker's per-side weights (module docstring): X t and Y / t, t^2 = sqrt(b / a)
         t = ((mean_u + 1.0) / (mean_i + 1.0)) ** 0.25
-        model = ImplicitALS(factors=int(self.factors), regularization=float(self.regularization),
-                            alpha=float(self.alpha), epsilon=float(self.epsilon), confidence="log",
-                            iterations=int(self.iterations), reg_exponent=1.0, random_state=self.random_state)
-        model.user_factors_ = np.ascontiguousarray(X * np.float32(t))
-        model.item_factors_ = np.ascontiguousarray(Y / np.float32(t))
-        model.n_users_, model.n_items_ = n_users, n_items
-        model._mean_user_nnz_, model._mean_item_nnz_ = float(mean_u), float(mean_i)
-        model.spark_seconds_ = seconds
-        model._reset_cache()
-        return model
+        params = {"factors": int(self.factors), "regularization": float(self.regularization),
+                  "alpha": float(self.alpha), "epsilon": float(self.epsilon), "confidence": "log",
+                  "iterations": int(self.iterations), "reg_exponent": 1.0, "random_state": int(self.random_state)}
+        # built the way a saved model is read back, so nothing outside ImplicitALS writes its state
+        return ImplicitALS._from_state(
+            {"class": "ImplicitALS", "params": params,
+             "scalars": {"n_users_": n_users, "n_items_": n_items, "_mean_user_nnz_": float(mean_u),
+                         "_mean_item_nnz_": float(mean_i)}},
+            {"user_factors_": X * np.float32(t), "item_factors_": Y / np.float32(t)})
 
 
 def _collect_factors(frame, n_rows: int, rank: int) -> np.ndarray:
