@@ -18,13 +18,13 @@ from tastemaker.playlists import (discover_weekly, export_playlists, load_playli
 
 @pytest.fixture
 def stored(hetrec):
-    store, rec = hetrec
-    discover_weekly(store, rec, "2026-W48", user_ids=["2", "3"], signals={})
-    return store, rec, load_playlists(store, "2026-W48")
+    store, bundle = hetrec
+    discover_weekly(store, bundle, "2026-W48", user_ids=["2", "3"])
+    return store, bundle, load_playlists(store, "2026-W48")
 
 
 def test_json_csv_m3u_parse(stored, tmp_path):
-    store, rec, lists = stored
+    store, bundle, lists = stored
     data = json.loads(render_playlists(lists, "json"))
     assert [p["user_id"] for p in data] == ["2", "3"] and {p["week"] for p in data} == {"2026-W48"}
     assert all(set(i) == {"item_id", "name", "explanation"} and len(p["items"]) == 30
@@ -38,8 +38,9 @@ def test_json_csv_m3u_parse(stored, tmp_path):
     assert [line.split(",", 1)[1] for line in extinf] == [i["name"] for i in data[0]["items"]]
     entries = [line for line in m3u if not line.startswith("#")]
     assert len(entries) == 30 and all(e.startswith("http") or e.startswith("tastemaker:item:") for e in entries)
-    with pytest.raises(InputError, match="one playlist"):
+    with pytest.raises(InputError, match="one playlist") as err:
         render_playlists(lists, "m3u")
+    assert err.value.setting == "user" and "--" not in str(err.value)  # the command names its flag
     path = export_playlists(lists, "csv", tmp_path / "dw.csv")
     assert path.read_text(encoding="utf-8").startswith("user_id,week,position")
     assert not list(tmp_path.glob(".dw.csv.*"))  # no temporary file left behind
@@ -80,7 +81,7 @@ def test_command(hetrec_files, tmp_path, capsys):
 
 
 def test_feedback_changes_the_next_models_input(stored):
-    store, rec, lists = stored
+    store, bundle, lists = stored
     items = [i["item_id"] for i in lists[0]["items"]]
     before = load_interactions(store, user_ids=["2"])
     record_feedback(store, "2", items[0], "play", duration_ms=12_000)   # skipped within 30 s
@@ -98,11 +99,9 @@ def test_feedback_changes_the_next_models_input(stored):
     with pytest.raises(InputError, match="play, skip or save"):
         record_feedback(store, "2", items[0], "like")
     # the next playlist never gives a skipped or saved item again (it is in the history now)
-    from tastemaker.cf import ImplicitALS
-    from tastemaker.recommender import train
+    from playlists_support import train_small
 
-    retrained = train(store, ImplicitALS(factors=16, iterations=3, regularization=1.0, random_state=0),
-                      show_progress=False)
-    nxt = discover_weekly(store, retrained, "2026-W49", user_ids=["2"], save=False, signals={})
+    retrained = train_small(None, store=store, blend=False).bundle
+    nxt = discover_weekly(store, retrained, "2026-W49", user_ids=["2"], save=False)
     given = set(np.asarray(retrained.items.ids)[nxt.items[0]].tolist())
     assert not given & set(items)

@@ -18,18 +18,18 @@ def client(hetrec_files, tmp_path_factory):
     """An app over a copy of the HetRec store with two stored weeks (tests only read)."""
     import shutil
 
+    from tastemaker.bundle import ModelBundle
     from tastemaker.data import Store
-    from tastemaker.recommender import Recommender
 
     folder = tmp_path_factory.mktemp("dw-api")
-    db, model = folder / "store.duckdb", folder / "als.npz"
+    db, root = folder / "store.duckdb", folder / "models"
     shutil.copy(hetrec_files[0], db)
-    shutil.copy(hetrec_files[1], model)
-    rec = Recommender.load(model)
+    shutil.copytree(hetrec_files[1], root)
+    bundle = ModelBundle.load(root)
     with Store(db) as store:  # closed before serving: the server opens it read-only
-        discover_weekly(store, rec, "2026-W47", user_ids=["2", "3"], generator=DiscoverWeekly(size=10), signals={})
-        discover_weekly(store, rec, "2026-W48", user_ids=["2"], signals={})
-    with TestClient(create_app(Settings(db_path=db, model_path=model, reload_interval=0))) as client:
+        discover_weekly(store, bundle, "2026-W47", user_ids=["2", "3"], generator=DiscoverWeekly(size=10))
+        discover_weekly(store, bundle, "2026-W48", user_ids=["2"])
+    with TestClient(create_app(Settings(db_path=db, model_root=root, reload_interval=0))) as client:
         yield client
 
 
@@ -69,10 +69,10 @@ def test_feedback_is_stored_for_the_next_model(hetrec_files, tmp_path):
 
     from tastemaker.data import Store, load_interactions
 
-    db, model = tmp_path / "store.duckdb", tmp_path / "als.npz"
+    db, root = tmp_path / "store.duckdb", tmp_path / "models"
     shutil.copy(hetrec_files[0], db)
-    shutil.copy(hetrec_files[1], model)
-    app = create_app(Settings(db_path=db, model_path=model, api_token="t", reload_interval=0))
+    shutil.copytree(hetrec_files[1], root)
+    app = create_app(Settings(db_path=db, model_root=root, api_token="t", reload_interval=0))
     auth = {"Authorization": "Bearer t"}
     with TestClient(app) as client:
         url = "/users/2/discover-weekly/feedback"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tastemaker.bundle import ModelBundle
 from tastemaker.data import Store
 from tastemaker.playlists import DiscoverWeekly, discover_weekly
-from tastemaker.recommender import Recommender
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,18 +28,18 @@ pytestmark = [
 @pytest.fixture
 def server(hetrec_files, tmp_path):
     httpx = pytest.importorskip("httpx")
-    db, model = tmp_path / "store.duckdb", tmp_path / "als.npz"
+    db, root = tmp_path / "store.duckdb", tmp_path / "models"
     shutil.copy(hetrec_files[0], db)
-    shutil.copy(hetrec_files[1], model)
-    rec = Recommender.load(model)
+    shutil.copytree(hetrec_files[1], root)
+    bundle = ModelBundle.load(root)
     with Store(db) as store:
-        discover_weekly(store, rec, "2026-W47", user_ids=["2"], generator=DiscoverWeekly(size=12), signals={})
-        discover_weekly(store, rec, "2026-W48", user_ids=["2"], signals={})
+        discover_weekly(store, bundle, "2026-W47", user_ids=["2"], generator=DiscoverWeekly(size=12))
+        discover_weekly(store, bundle, "2026-W48", user_ids=["2"])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "TASTEMAKER_API_TOKEN": "t", "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.Popen([sys.executable, "-m", "tastemaker", "--db", str(db), "--model", str(model), "serve",
+    proc = subprocess.Popen([sys.executable, "-m", "tastemaker", "--db", str(db), "--model", str(root), "serve",
                              "--host", "127.0.0.1", "--port", str(port), "--reload-interval", "0"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

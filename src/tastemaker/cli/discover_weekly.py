@@ -30,10 +30,13 @@ def _week(ctx: click.Context, param: click.Parameter, value: str | None):
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Export the week's playlists to this file.")
 @click.option("--stored", is_flag=True, help="Export the stored playlists of the week; generate nothing.")
 @click.option("--size", type=click.IntRange(1, 500), default=30, show_default=True, help="Items per playlist.")
+@click.option("--blend", type=click.Choice(["hybrid", "cf"]), default="hybrid", show_default=True,
+              help="Candidates by the learned blend of collaborative filtering, cultural vectors and audio "
+                   "(items nobody has played yet included), or by collaborative filtering alone.")
 @click.option("--threads", "num_threads", type=click.IntRange(0), default=0, help="Threads (0: every core).")
 @pass_ctx
 def discover_weekly_cmd(ctx: Context, week, users: tuple[str, ...], fmt, output, stored: bool, size: int,
-                        num_threads: int) -> None:
+                        blend: str, num_threads: int) -> None:
     """Make this week's Discover Weekly for every listener (or --user), store it, optionally export it.
 
     30 items each listener has never played and was not given in an earlier week, at most 2 per
@@ -62,18 +65,18 @@ def discover_weekly_cmd(ctx: Context, week, users: tuple[str, ...], fmt, output,
                                        + (f" and user {', '.join(users)}" if users else "")
                                        + "; run `tastemaker discover-weekly` first")
     else:
-        rec = ctx.recommender()
+        bundle = ctx.bundle(index=not users)  # a few listeners: exact search is faster than loading a graph
         if users:  # unknown ids: one clear error before any work
-            rec.users.indices(users)
-        n = len(users) or len(rec.users)
-        generator = DiscoverWeekly(size=size, candidates=max(200, 4 * size), num_threads=num_threads)
+            bundle.users.indices(users)
+        n = len(users) or len(bundle.users)
+        generator = DiscoverWeekly(size=size, candidates=max(200, 4 * size), blend=blend, num_threads=num_threads)
         started = time.perf_counter()
         with ctx.store() as store, tqdm(total=n, unit="user", desc=f"discover weekly {week}", leave=False) as bar:
-            playlists = discover_weekly(store, rec, week, list(users) or None, generator, progress=bar.update)
+            playlists = discover_weekly(store, bundle, week, list(users) or None, generator, progress=bar.update)
             lists = load_playlists(store, week, list(users) or None) if (output or len(users) == 1) else []
         items = int((playlists.items >= 0).sum())
         click.echo(f"discover weekly {week}: {len(playlists):,} playlist{'' if len(playlists) == 1 else 's'}, {items:,} items in "
-                   f"{time.perf_counter() - started:.1f}s (model {rec.version}); stored in {ctx.db_path}")
+                   f"{time.perf_counter() - started:.1f}s (model {bundle.version}, {blend}); stored in {ctx.db_path}")
         if len(users) == 1 and lists:
             rows = [[str(i["position"]), i["name"], i["explanation"]] for i in lists[0]["items"]]
             click.echo(table(rows, ["#", "item", "why"]))

@@ -26,7 +26,7 @@ def render_playlists(playlists: list[dict], fmt: str) -> str:
       URI) per item; one playlist, so exactly one listener.
     """
     if fmt not in FORMATS:
-        raise InputError(f"unknown export format {fmt!r}", hint="use one of " + ", ".join(FORMATS))
+        raise InputError(f"unknown export format {fmt!r}", hint="use one of " + ", ".join(FORMATS), setting="format")
     if fmt == "json":
         data = [{"user_id": p["user_id"], "week": p["week"],
                  "items": [{"item_id": i["item_id"], "name": i["name"], "explanation": i["explanation"]}
@@ -43,7 +43,7 @@ def render_playlists(playlists: list[dict], fmt: str) -> str:
         return out.getvalue()
     if len(playlists) != 1:
         raise InputError(f"an M3U file holds one playlist, not {len(playlists)}",
-                         hint="pass --user ID, or export all listeners as json or csv")
+                         hint="export one listener, or every listener as json or csv", setting="user")
     p = playlists[0]
     lines = ["#EXTM3U", f"#PLAYLIST:Discover Weekly {p['week']} for {p['user_id']}"]
     for i in p["items"]:

@@ -31,8 +31,8 @@ _FAST = {"reassoc", "contract", "nsz"}
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FAST)
-def _one_user(u, row, cand, cf, extra, has_extra, h_ptr, h_idx, h_val, p_ptr, p_idx, artist, t_ptr, t_idx,
-              unit, pop, seed, size, per_artist, n_explore, explore_pool, tag_penalty, tag_saturation,
+def _one_user(u, row, cand, cf, h_ptr, h_idx, h_val, p_ptr, p_idx, artist, t_ptr, t_idx, unit, placed,
+              pop, seed, size, per_artist, n_explore, explore_pool, tag_penalty, tag_saturation,
               pop_penalty, n_anchors, weak_cosine, mark, artist_cnt, tag_cnt, tag_w, out_items, out_reason,
               out_anchor, out_score):
     K = cand.shape[1]
@@ -59,18 +59,11 @@ def _one_user(u, row, cand, cf, extra, has_extra, h_ptr, h_idx, h_val, p_ptr, p_
         n += 1
     if n == 0:
         return
-    # 2. blended score: CF min-max scaled over the user's candidates, content signals, popularity
+    # 2. score: the candidates' score min-max scaled over the user's candidates, minus popularity
     base = np.empty(n, np.float32)
     span = hi - lo if hi > lo else np.float32(1.0)
     for i in range(n):
         base[i] = (vs[i] - lo) / span - pop_penalty * pop[vc[i]]
-    if has_extra:
-        i = 0
-        for k in range(K):  # the same filter as above, in the same order
-            c = cand[u, k]
-            if i < n and c == vc[i]:
-                base[i] += extra[u, k]
-                i += 1
     order = np.argsort(-base, kind="mergesort")
     # 3. greedy re-ranking: per-artist cap and a tag-coverage penalty, lazily re-evaluated
     taken = np.zeros(n, np.bool_)
@@ -234,7 +227,7 @@ def _one_user(u, row, cand, cf, extra, has_extra, h_ptr, h_idx, h_val, p_ptr, p_
         if tag_hit >= 0 or best_h < 0:
             out_reason[u, p] = TAGGED if tag_hit >= 0 else EXPLORE
             out_anchor[u, p] = tag_hit if tag_hit >= 0 else (t_idx[t_ptr[c]] if t_ptr[c + 1] > t_ptr[c] else -1)
-        elif best_h < 3:
+        elif best_h < 3 or placed[c]:  # nobody plays a placed item yet: no "fans of X also play"
             out_reason[u, p] = BECAUSE
             out_anchor[u, p] = anchors[best_h]
         else:
@@ -249,8 +242,8 @@ def _one_user(u, row, cand, cf, extra, has_extra, h_ptr, h_idx, h_val, p_ptr, p_
 
 
 @numba.njit(cache=True, parallel=True, nogil=True, fastmath=_FAST)
-def _rerank_all(rows, cand, cf, extra, has_extra, h_ptr, h_idx, h_val, p_ptr, p_idx, artist, n_artists, t_ptr,
-                t_idx, n_tags, unit, pop, seeds, size, per_artist, n_explore, explore_pool, tag_penalty,
+def _rerank_all(rows, cand, cf, h_ptr, h_idx, h_val, p_ptr, p_idx, artist, n_artists, t_ptr, t_idx, n_tags,
+                unit, placed, pop, seeds, size, per_artist, n_explore, explore_pool, tag_penalty,
                 tag_saturation, pop_penalty, n_anchors, weak_cosine, out_items, out_reason, out_anchor, out_score):
     U = cand.shape[0]
     n_items = artist.shape[0]
@@ -261,13 +254,13 @@ def _rerank_all(rows, cand, cf, extra, has_extra, h_ptr, h_idx, h_val, p_ptr, p_
         tag_cnt = np.zeros(max(n_tags, 1), np.int32)
         tag_w = np.zeros(max(n_tags, 1), np.float32)
         for u in range(ch * _CHUNK, min(U, (ch + 1) * _CHUNK)):
-            _one_user(u, rows[u], cand, cf, extra, has_extra, h_ptr, h_idx, h_val, p_ptr, p_idx, artist, t_ptr,
-                      t_idx, unit, pop, seeds[u], size, per_artist, n_explore, explore_pool, tag_penalty,
+            _one_user(u, rows[u], cand, cf, h_ptr, h_idx, h_val, p_ptr, p_idx, artist, t_ptr, t_idx, unit,
+                      placed, pop, seeds[u], size, per_artist, n_explore, explore_pool, tag_penalty,
                       tag_saturation, pop_penalty, n_anchors, weak_cosine, mark, artist_cnt, tag_cnt, tag_w,
                       out_items, out_reason, out_anchor, out_score)
 
 
-def rerank(rows, cand, cf, history, previous, artist, item_tags, unit, pop, seeds, *, extra=None, size=30,
+def rerank(rows, cand, cf, history, previous, artist, item_tags, unit, pop, seeds, *, placed=None, size=30,
            per_artist=2, n_explore=3, explore_pool=30, tag_penalty=0.3, tag_saturation=2, pop_penalty=0.1,
            n_anchors=10, weak_cosine=0.3):
     """Pick, order and explain ``size`` items per user from over-fetched candidates.
@@ -277,7 +270,7 @@ def rerank(rows, cand, cf, history, previous, artist, item_tags, unit, pop, seed
     rows : ndarray of int64, shape (U,)
         Each user's row in ``history`` and ``previous``.
     cand, cf : ndarray, shape (U, K)
-        Candidate item columns (``-1`` padded) and their collaborative-filtering scores.
+        Candidate item columns (``-1`` padded) and their scores (the bundle's blended scores).
     history, previous : csr_matrix (n_users x n_items)
         What users played (never recommended again) and what earlier weeks gave them.
     artist : ndarray of int32 (n_items,)
@@ -290,8 +283,8 @@ def rerank(rows, cand, cf, history, previous, artist, item_tags, unit, pop, seed
         Popularity scaled to [0, 1] (log users).
     seeds : ndarray of uint64 (U,)
         One seed per user and week for the exploration slots.
-    extra : ndarray of float32 (U, K), optional
-        Already weighted content scores added to the blend.
+    placed : ndarray of bool (n_items,), optional
+        Items placed without plays (explained as "because", never "fans": nobody plays them yet).
     size, per_artist, n_explore, explore_pool, tag_penalty, pop_penalty
         As :class:`~tastemaker.playlists.DiscoverWeekly`'s parameters.
     tag_saturation : int, default 2
@@ -312,14 +305,13 @@ def rerank(rows, cand, cf, history, previous, artist, item_tags, unit, pop, seed
     out_reason = np.full((U, size), -1, np.int8)
     out_anchor = np.full((U, size), -1, np.int32)
     out_score = np.full((U, size), np.nan, np.float32)
-    has_extra = extra is not None
-    extra = np.ascontiguousarray(extra, dtype=np.float32) if has_extra else np.zeros((1, 1), np.float32)
+    placed = np.zeros(len(artist), np.bool_) if placed is None else np.asarray(placed, np.bool_)
     n_tags = item_tags.shape[1]
     _rerank_all(np.asarray(rows, np.int64), np.ascontiguousarray(cand), np.ascontiguousarray(cf, dtype=np.float32),
-                extra, has_extra, history.indptr.astype(np.int64), history.indices, history.data.astype(np.float32),
+                history.indptr.astype(np.int64), history.indices, history.data.astype(np.float32),
                 previous.indptr.astype(np.int64), previous.indices, np.asarray(artist, np.int32),
                 int(artist.max()) + 1 if len(artist) else 1, item_tags.indptr.astype(np.int64), item_tags.indices,
-                n_tags, np.ascontiguousarray(unit, dtype=np.float32), np.asarray(pop, np.float32),
+                n_tags, np.ascontiguousarray(unit, dtype=np.float32), placed, np.asarray(pop, np.float32),
                 np.asarray(seeds, np.uint64), int(size), int(per_artist), int(n_explore), int(explore_pool),
                 np.float32(tag_penalty), np.int32(tag_saturation), np.float32(pop_penalty), int(n_anchors),
                 np.float32(weak_cosine), out_items, out_reason, out_anchor, out_score)

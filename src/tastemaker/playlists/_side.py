@@ -1,12 +1,13 @@
-"""What Discover Weekly knows about items besides collaborative filtering: artists, tags, popularity.
+"""What Discover Weekly knows about items besides their scores: artists, tags, popularity.
 
-Everything is aligned with a :class:`~tastemaker.recommender.Recommender`'s item columns, as plain
-arrays the re-ranking kernel reads.
+Everything is aligned with a :class:`~tastemaker.bundle.ModelBundle`'s item columns, as plain
+arrays the re-ranking kernel reads. (The content signals, cultural vectors and audio, are the
+bundle's own: they are in the scores of its candidates.)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,9 +35,6 @@ class SideData:
         How many listeners played each item in the model's history.
     item_names : ndarray of str, optional
         Display names (a track as ``"Artist – Title"``); None: the model's names.
-    signals : dict of str to ndarray
-        Optional content vectors (``"culture"``, ``"audio"``), ``(n_items, d)`` float32; rows of
-        items without a vector are zero.
     """
 
     artist: np.ndarray
@@ -45,7 +43,6 @@ class SideData:
     tag_names: np.ndarray
     popularity: np.ndarray
     item_names: np.ndarray | None = None
-    signals: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n_items(self) -> int:
@@ -58,7 +55,7 @@ class SideData:
 
     @classmethod
     def from_arrays(cls, popularity, *, artist=None, artist_names=None, item_tags=None, tag_names=None,
-                    item_names=None, signals=None) -> SideData:
+                    item_names=None) -> SideData:
         """Build side data from arrays (missing parts: one artist per item, no tags)."""
         popularity = np.asarray(popularity, dtype=np.int32)
         n = len(popularity)
@@ -77,7 +74,7 @@ class SideData:
             raise ValueError("artist, item_tags and popularity must have one entry per item")
         return cls(artist, np.asarray(artist_names, dtype=str), _strongest_first(item_tags),
                    np.asarray(tag_names, dtype=str), popularity,
-                   None if item_names is None else np.asarray(item_names, dtype=str), dict(signals or {}))
+                   None if item_names is None else np.asarray(item_names, dtype=str))
 
 
 def _strongest_first(m: sp.csr_matrix) -> sp.csr_matrix:
@@ -91,21 +88,19 @@ def _strongest_first(m: sp.csr_matrix) -> sp.csr_matrix:
     return out
 
 
-def load_side_data(store: Store, rec, *, max_tags: int = 5, signals: dict | None = None) -> SideData:
-    """Artists, tags and popularity of ``rec``'s items, read from the store.
+def load_side_data(store: Store, bundle, *, max_tags: int = 5) -> SideData:
+    """Artists and tags of ``bundle``'s items, read from the store, and their popularity.
 
     Parameters
     ----------
     store : Store
         The event store the model was trained on.
-    rec : Recommender
-        The model whose item columns the arrays follow.
+    bundle : ModelBundle
+        The trained system whose item columns the arrays follow.
     max_tags : int, default 5
         Tags kept per item: the ones listeners used most on it.
-    signals : dict, optional
-        Content vectors to blend in (see :class:`SideData`).
     """
-    ids = np.asarray(rec.items.ids, dtype=str)
+    ids = np.asarray(bundle.items.ids, dtype=str)
     n = len(ids)
     # object arrays: DuckDB scans them far faster than fixed-width numpy unicode
     _tm_dw_cols = {"item_id": ids.astype(object), "col": np.arange(n, dtype=np.int64)}  # noqa: F841 (scanned by DuckDB)
@@ -144,9 +139,7 @@ def load_side_data(store: Store, rec, *, max_tags: int = 5, signals: dict | None
     item_tags = sp.csr_matrix(
         (np.asarray(tags["n"], dtype=np.float32), (np.asarray(tags["col"], dtype=np.int64), tag_codes)),
         shape=(n, len(tag_names)))
-    history = sp.csr_matrix(rec.history)
-    popularity = np.bincount(history.indices[history.data > 0], minlength=n).astype(np.int32)
-    return SideData.from_arrays(popularity, artist=codes, artist_names=artist_names.astype(str),
-                                item_tags=item_tags, tag_names=tag_names.astype(str),
-                                item_names=np.asarray(artists["display_name"], dtype=object).astype(str),
-                                signals=signals)
+    return SideData.from_arrays(bundle.listeners.astype(np.int32), artist=codes,
+                                artist_names=artist_names.astype(str), item_tags=item_tags,
+                                tag_names=tag_names.astype(str),
+                                item_names=np.asarray(artists["display_name"], dtype=object).astype(str))

@@ -102,12 +102,12 @@ def _objects(values, take=None) -> np.ndarray:
     return (values if take is None else values[take]).astype(str).astype(object)
 
 
-def previous_items(store: Store, rec, week: str | IsoWeek) -> sp.csr_matrix:
-    """Users x items (``rec``'s rows and columns): 1 where an earlier week's playlist gave the item."""
+def previous_items(store: Store, bundle, week: str | IsoWeek) -> sp.csr_matrix:
+    """Users x items (``bundle``'s rows and columns): 1 where an earlier week's playlist gave the item."""
     week = parse_week(week)
-    shape = (len(rec.users), len(rec.items))
-    _tm_dw_u = {"user_id": _objects(rec.users.ids), "r": np.arange(shape[0], dtype=np.int64)}  # noqa: F841
-    _tm_dw_i = {"item_id": _objects(rec.items.ids), "c": np.arange(shape[1], dtype=np.int64)}  # noqa: F841
+    shape = (len(bundle.users), len(bundle.items))
+    _tm_dw_u = {"user_id": _objects(bundle.users.ids), "r": np.arange(shape[0], dtype=np.int64)}  # noqa: F841
+    _tm_dw_i = {"item_id": _objects(bundle.items.ids), "c": np.arange(shape[1], dtype=np.int64)}  # noqa: F841
     try:
         got = store.con.execute(
             """SELECT DISTINCT u.r, i.c FROM discover_weekly d
