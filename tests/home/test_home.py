@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tastemaker.bandit import Context
+from tastemaker.bundle import ModelBundle
 from tastemaker.cli import main
 from tastemaker.data import Store
 from tastemaker.errors import InputError
 from tastemaker.home import HomeScreen
-from tastemaker.recommender import Recommender
 
 
 def run(capsys, *args) -> tuple[int, str, str]:
@@ -52,9 +53,9 @@ def test_no_log_writes_nothing_and_unknown_user_is_one_line(paths, capsys):
 
 def test_streams_feed_bart_which_then_drives_the_home_screen(paths, capsys):
     db, model = paths
-    rec = Recommender.load(model)
+    bundle = ModelBundle.load(model)
     with Store(db) as store:
-        screen = HomeScreen.from_store(store, rec, None)
+        screen = HomeScreen.from_store(store, bundle, None)
         for seed, user in enumerate(["2", "3", "4", "5"] * 3):
             home = screen.build(store, user, Context(hour=20, dow=4, device="web"), random_state=seed)
             first = home.shelves[0].cards[0]
@@ -70,10 +71,10 @@ def test_streams_feed_bart_which_then_drives_the_home_screen(paths, capsys):
     assert streams == 12 and plays == 12
     code, out, err = run(capsys, "--db", db, "--model", model, "bandit", "train")
     assert code == 0, err
-    assert "trained BaRT (fm) on" in out and (model.parent / "bart.npz").is_file()
+    assert "trained BaRT (fm) on" in out and (model / "bart.npz").is_file()
     code, out, _ = run(capsys, "--db", db, "--model", model, "home", "2", "--epsilon", "0", "--seed", "1")
     assert code == 0
-    assert f"reward model {rec.version}/12-pages" in out.splitlines()[0] and "(BaRT eps=0," in out.splitlines()[0]
+    assert f"reward model {bundle.version}/12-pages" in out.splitlines()[0] and "(BaRT eps=0," in out.splitlines()[0]
     # the store's logs evaluate as a file too
     code, out, err = run(capsys, "--db", db, "--model", model, "bandit", "export", "-o", db.parent / "logs.jsonl")
     assert code == 0 and "wrote 13 logged pages" in out
@@ -95,3 +96,43 @@ def test_evaluate_bad_file(tmp_path, capsys, paths):
     bad.write_text("not json\n")
     code, _, err = run(capsys, "bandit", "evaluate", bad)
     assert code == 1 and "row 1" in err and len(err.splitlines()) == 1
+
+
+def test_cards_are_ranked_by_the_blend_and_new_holds_placed_items(paths):
+    """Shelves rank by the bundle's blended score and "because" shelves by its hybrid similarity;
+    the artists placed by their tags (nobody has played them) are new for everyone."""
+    from home_support import UNPLAYED
+
+    db, model = paths
+    bundle = ModelBundle.load(model)
+    placed = bundle.placed_codes > 0
+    assert sorted(bundle.items.ids[placed].tolist()) == sorted(UNPLAYED)
+    with Store(db, read_only=True) as store:
+        screen = HomeScreen.from_store(store, bundle, None)
+    user = bundle.users.index("2")
+    cands = screen.catalog.candidates(user)
+    np.testing.assert_allclose(cands.cf, bundle.score("2", cands.items), rtol=1e-5, atol=1e-5)
+    by_type = {s.type: k for k, s in enumerate(cands.shelves)}
+    new = cands.items[cands.shelf == by_type["new"]]
+    assert placed[new].any() and screen.catalog.fresh[placed].all()
+    for k, shelf in enumerate(cands.shelves):
+        cols = cands.items[cands.shelf == k]
+        if shelf.type in ("tag", "new"):
+            assert np.all(np.diff(cands.cf[cands.shelf == k]) <= 1e-6)  # best blended score first
+        if shelf.type == "because":
+            anchor = shelf.key.split(":", 1)[1]
+            similar = [bundle.items.index(s.item_id) for s in bundle.similar(anchor, 200)]
+            assert cols.tolist() == [c for c in similar if c in set(cols.tolist())]  # in similarity order
+    duran = next(s for s in cands.shelves if s.title == "Because you listened to Duran Duran")
+    assert "new-1" in bundle.items.ids[cands.items[cands.shelf == cands.shelves.index(duran)]].tolist()
+
+
+def test_needs_a_factor_model(paths):
+    from tastemaker.cf import Popularity
+
+    db, model = paths
+    bundle = ModelBundle.load(model)
+    pop = ModelBundle(Popularity().fit(bundle.history), bundle.users, bundle.items, bundle.item_names, bundle.history)
+    with Store(db, read_only=True) as store, pytest.raises(InputError, match="factor model") as err:
+        HomeScreen.from_store(store, pop, None)
+    assert err.value.setting == "algorithm" and "--" not in str(err.value)

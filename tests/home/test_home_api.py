@@ -18,7 +18,7 @@ TOKEN = "home-token"
 @pytest.fixture
 def client(paths):
     db, model = paths
-    settings = Settings(db_path=db, model_path=model, api_token=TOKEN, reload_interval=0)
+    settings = Settings(db_path=db, model_root=model, api_token=TOKEN, reload_interval=0)
     with TestClient(create_app(settings)) as c:
         yield c
 

@@ -5,28 +5,34 @@ Four kinds of shelf, each a reason a listener may want the cards on it:
 ========== ================================= ==========================================================
 type       title                             cards
 ========== ================================= ==========================================================
-because    Because you listened to X         items most like X (cosine of ALS item factors), X one of
-                                             the user's most played items
+because    Because you listened to X         the items most similar to X, X one of the user's most
+                                             played items
 tag        More of your top tag Y            items tagged Y, Y the tag of the user's plays (play-weighted)
 friends    Popular with your friends         what the user's friends play most
 new        New for you                       the newest items of the catalogue (first tagged or
-                                             played most recently) and items nobody has played yet
-                                             that a cold-start model placed; best ALS score first
+                                             played most recently) and the items nobody has played
+                                             yet that were placed from their content
 ========== ================================= ==========================================================
 
-Items the user already played are never candidates; every shelf's cards are ranked by the
-user's ALS score and cut at ``per_shelf``. The catalogue works on rows and columns only, so the
-simulator (on a train split) and the product (on a trained model) share it.
+Items the user already played are never candidates; the cards of every shelf but ``friends`` are
+ranked by the user's score and cut at ``per_shelf``.
+
+One candidate generator, two ways to build it: :meth:`HomeCatalog.from_bundle` for the product
+(scores are the bundle's learned blend, similar items its hybrid similarity, placed items its
+own) and :meth:`HomeCatalog.from_factors` for the simulator (the factors of a model trained on a
+split: inner products and the cosine of the factors).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from tastemaker.data import Store, Vocabulary
+from tastemaker.errors import InputError
 
 __all__ = ["SHELF_TYPES", "Shelf", "CandidateSet", "HomeCatalog"]
 
@@ -53,7 +59,8 @@ class CandidateSet:
     shelf : int array
         Index into ``shelves``.
     cf : float array
-        The user's ALS score of the item.
+        The recommender's score of the item for the user (the product: the bundle's blended
+        score; the simulator: the factors' inner product). The name is the logs' column.
     popularity : float array
         ``log1p`` of the item's number of listeners.
     shelves : list of Shelf
@@ -78,39 +85,45 @@ class CandidateSet:
 class HomeCatalog:
     """What candidate generation needs, as arrays over one user and item vocabulary.
 
+    Build it with :meth:`from_bundle` (the product) or :meth:`from_factors` (the simulator).
+
     Parameters
     ----------
     users, items : Vocabulary
     item_names : array of str
     history : csr_matrix
         Users x items play counts (what each user already played: never a candidate).
-    user_factors, item_factors : ndarray
-        ALS factors of the rows and columns.
+    score : callable
+        ``score(user_row)``: the user's score of every item (a float array over the columns).
+    similar : callable
+        ``similar(col, n)``: the columns of the ``n`` items most similar to ``col``, most similar
+        first, ``col`` left out.
     item_tags : csr_matrix
         Items x tags counts; ``tag_names`` names the columns.
     friends : csr_matrix
         Users x users, 1 where the column is a friend of the row.
     first_seen : float array
         Epoch seconds an item first appeared (first tag or event); NaN if unknown.
+    placed : bool array, optional
+        Items nobody has played that were placed from their content: always new.
     fresh_share : float, default 0.05
         The newest share of the dated catalogue that counts as new.
     """
 
     def __init__(self, users: Vocabulary, items: Vocabulary, item_names, history: sp.csr_matrix,
-                 user_factors, item_factors, item_tags: sp.csr_matrix, tag_names, friends: sp.csr_matrix,
-                 first_seen, fresh_share: float = 0.05):
+                 score: Callable[[int], np.ndarray], similar: Callable[[int, int], np.ndarray],
+                 item_tags: sp.csr_matrix, tag_names, friends: sp.csr_matrix, first_seen, placed=None,
+                 fresh_share: float = 0.05):
         self.users = users
         self.items = items
         self.item_names = np.asarray(item_names, dtype=str)
         self.history = sp.csr_matrix(history)
-        self.user_factors = np.asarray(user_factors, dtype=np.float32)
-        self.item_factors = np.asarray(item_factors, dtype=np.float32)
+        self.score = score
+        self.similar = similar
         self.item_tags = sp.csr_matrix(item_tags)
         self.tag_names = np.asarray(tag_names, dtype=str)
         self.friends = sp.csr_matrix(friends)
         self.first_seen = np.asarray(first_seen, dtype=np.float64)
-        norms = np.linalg.norm(self.item_factors, axis=1, keepdims=True)
-        self._unit_items = self.item_factors / np.maximum(norms, 1e-12)
         listeners = np.diff(self.history.tocsc().indptr)
         self.popularity = np.log1p(listeners).astype(np.float64)
         self._tag_items = self.item_tags.T.tocsr()
@@ -119,42 +132,61 @@ class HomeCatalog:
         if dated.any():
             cut = np.quantile(self.first_seen[dated], 1.0 - fresh_share)
             self.fresh = dated & (self.first_seen >= cut)
-        # items no one has played yet but a content or culture model placed in the factor space
-        self.fresh |= (listeners == 0) & (norms[:, 0] > 1e-6)
+        if placed is not None:
+            self.fresh |= np.asarray(placed, dtype=bool)
         self._fresh_cols = np.flatnonzero(self.fresh)
 
     @classmethod
-    def from_store(cls, store: Store, users: Vocabulary, items: Vocabulary, item_names,
-                   history: sp.csr_matrix, user_factors, item_factors, **kwargs) -> HomeCatalog:
-        """Read tags, friendships and first-seen dates for the given vocabularies from ``store``."""
-        con = store.con
-        tag_rows = con.execute("""SELECT it.item_id, it.tag_id, count(*) FROM item_tags it
-            GROUP BY 1, 2""").fetchall()
-        tag_names = dict(con.execute("SELECT tag_id, name FROM tags").fetchall())
-        tag_ids = sorted({t for _, t, _ in tag_rows})
-        tag_col = {t: j for j, t in enumerate(tag_ids)}
-        rows, cols, vals = [], [], []
-        for item, tag, n in tag_rows:
-            if item in items:
-                rows.append(items.index(item))
-                cols.append(tag_col[tag])
-                vals.append(float(n))
-        item_tags = sp.csr_matrix((vals, (rows, cols)), shape=(len(items), len(tag_ids)))
-        friend_rows = con.execute("SELECT user_id, friend_id FROM friendships").fetchall()
-        pairs = [(users.index(u), users.index(f)) for u, f in friend_rows if u in users and f in users]
-        fr, fc = (np.array(x, dtype=np.int64) for x in zip(*pairs)) if pairs else (np.zeros(0, int),) * 2
-        friends = sp.csr_matrix((np.ones(len(fr)), (fr, fc)), shape=(len(users), len(users)))
-        friends.data[:] = 1.0
-        first = con.execute("""SELECT item_id, epoch(min(ts)) FROM (
-                SELECT item_id, ts FROM item_tags WHERE ts IS NOT NULL
-                UNION ALL SELECT item_id, ts FROM events WHERE ts IS NOT NULL) GROUP BY 1""").fetchall()
-        first_seen = np.full(len(items), np.nan)
-        for item, when in first:
-            if item in items:
-                first_seen[items.index(item)] = float(when)
-        names = [tag_names.get(t, t) for t in tag_ids]
-        return cls(users, items, item_names, history, user_factors, item_factors, item_tags, names,
-                   friends, first_seen, **kwargs)
+    def from_bundle(cls, store: Store, bundle, **kwargs) -> HomeCatalog:
+        """Candidates of a trained system: cards ranked by ``bundle``'s blended score
+        (:meth:`~tastemaker.bundle.ModelBundle.score`), "because you listened to X" shelves by its
+        hybrid similarity (:meth:`~tastemaker.bundle.ModelBundle.similar`), the items it placed
+        without plays among the new ones; tags, friendships and dates from ``store``.
+
+        Raises
+        ------
+        InputError
+            If the bundle's model has no factors (the blend needs them).
+        """
+        from tastemaker.bundle import Query
+
+        if not bundle.cf.has_factors:
+            raise InputError(f"the home screen needs a factor model (als or sgd); a {type(bundle.cf).__name__} "
+                             "has no factors", setting="algorithm")
+        user_ids = bundle.users.ids
+
+        def score(user: int) -> np.ndarray:
+            return bundle.score(Query(str(user_ids[user])))
+
+        def similar(col: int, n: int) -> np.ndarray:
+            return bundle.items.indices([s.item_id for s in bundle.similar(int(col), n)])
+
+        return cls(bundle.users, bundle.items, bundle.item_names, bundle.history, score, similar,
+                   *_store_side(store, bundle.users, bundle.items), placed=bundle.placed_codes > 0, **kwargs)
+
+    @classmethod
+    def from_factors(cls, store: Store, users: Vocabulary, items: Vocabulary, item_names, history: sp.csr_matrix,
+                     user_factors, item_factors, **kwargs) -> HomeCatalog:
+        """Candidates from a factor model's arrays (e.g. ALS on a train split): scores are inner
+        products, similar items the cosine of the item factors; tags, friendships and dates from
+        ``store``."""
+        U = np.asarray(user_factors, dtype=np.float32)
+        V = np.asarray(item_factors, dtype=np.float32)
+        unit = V / np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
+
+        def score(user: int) -> np.ndarray:
+            return V @ U[user]
+
+        def similar(col: int, n: int) -> np.ndarray:
+            sims = unit @ unit[col]
+            sims[col] = -np.inf
+            n = min(int(n), len(sims) - 1)
+            if n <= 0:
+                return np.zeros(0, np.int64)
+            top = np.argpartition(-sims, n - 1)[:n]
+            return top[np.lexsort((top, -sims[top]))].astype(np.int64)
+
+        return cls(users, items, item_names, history, score, similar, *_store_side(store, users, items), **kwargs)
 
     # -- candidates ---------------------------------------------------------------------------
     def candidates(self, user: int, per_shelf: int = 8, because: int = 3) -> CandidateSet:
@@ -162,26 +194,26 @@ class HomeCatalog:
         played_row = self.history[user]
         played = np.zeros(len(self.items), dtype=bool)
         played[played_row.indices[played_row.data > 0]] = True
-        scores = self.item_factors @ self.user_factors[user]
+        scores = np.asarray(self.score(user), dtype=np.float64)
         shelves: list[Shelf] = []
         chunks: list[np.ndarray] = []
 
-        def add(shelf: Shelf, pool: np.ndarray, rank_by: np.ndarray) -> None:
+        def add(shelf: Shelf, pool: np.ndarray, rank_by: np.ndarray | None) -> None:
+            """The shelf's best ``per_shelf`` unplayed items of ``pool`` (by ``rank_by``; None: in
+            the pool's order)."""
             pool = pool[~played[pool]]
             if len(pool) == 0:
                 return
-            best = pool[np.argsort(-rank_by[pool], kind="stable")[:per_shelf]]
+            best = pool[:per_shelf] if rank_by is None else pool[np.argsort(-rank_by[pool], kind="stable")[:per_shelf]]
             shelves.append(shelf)
             chunks.append(best)
 
         # because you listened to X: X among the most played, cards most like X
         order = np.argsort(-played_row.data, kind="stable")[:because]
         for anchor in played_row.indices[order]:
-            sims = self._unit_items @ self._unit_items[anchor]
-            pool = np.argpartition(-sims, min(len(sims) - 1, 4 * per_shelf + len(played_row.indices)))
-            pool = pool[: 4 * per_shelf + len(played_row.indices)]
+            pool = np.asarray(self.similar(int(anchor), 4 * per_shelf + int(played.sum())), dtype=np.int64)
             add(Shelf(f"because:{self.items.ids[anchor]}", "because",
-                      f"Because you listened to {self.item_names[anchor]}"), pool, sims)
+                      f"Because you listened to {self.item_names[anchor]}"), pool, None)
         # more of your top tag
         if played_row.nnz and self.item_tags.shape[1]:
             weights = np.asarray(self.item_tags[played_row.indices].T @ np.log1p(played_row.data)).ravel()
@@ -205,4 +237,34 @@ class HomeCatalog:
             return CandidateSet(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0), [])
         items = np.concatenate(chunks).astype(np.int64)
         shelf = np.repeat(np.arange(len(chunks)), [len(c) for c in chunks]).astype(np.int64)
-        return CandidateSet(items, shelf, scores[items].astype(np.float64), self.popularity[items], shelves)
+        return CandidateSet(items, shelf, scores[items], self.popularity[items], shelves)
+
+
+def _store_side(store: Store, users: Vocabulary, items: Vocabulary):
+    """``(item_tags, tag_names, friends, first_seen)`` of the vocabularies, read from ``store``."""
+    con = store.con
+    tag_rows = con.execute("""SELECT it.item_id, it.tag_id, count(*) FROM item_tags it
+        GROUP BY 1, 2""").fetchall()
+    tag_names = dict(con.execute("SELECT tag_id, name FROM tags").fetchall())
+    tag_ids = sorted({t for _, t, _ in tag_rows})
+    tag_col = {t: j for j, t in enumerate(tag_ids)}
+    rows, cols, vals = [], [], []
+    for item, tag, n in tag_rows:
+        if item in items:
+            rows.append(items.index(item))
+            cols.append(tag_col[tag])
+            vals.append(float(n))
+    item_tags = sp.csr_matrix((vals, (rows, cols)), shape=(len(items), len(tag_ids)))
+    friend_rows = con.execute("SELECT user_id, friend_id FROM friendships").fetchall()
+    pairs = [(users.index(u), users.index(f)) for u, f in friend_rows if u in users and f in users]
+    fr, fc = (np.array(x, dtype=np.int64) for x in zip(*pairs)) if pairs else (np.zeros(0, int),) * 2
+    friends = sp.csr_matrix((np.ones(len(fr)), (fr, fc)), shape=(len(users), len(users)))
+    friends.data[:] = 1.0
+    first = con.execute("""SELECT item_id, epoch(min(ts)) FROM (
+            SELECT item_id, ts FROM item_tags WHERE ts IS NOT NULL
+            UNION ALL SELECT item_id, ts FROM events WHERE ts IS NOT NULL) GROUP BY 1""").fetchall()
+    first_seen = np.full(len(items), np.nan)
+    for item, when in first:
+        if item in items:
+            first_seen[items.index(item)] = float(when)
+    return item_tags, [tag_names.get(t, t) for t in tag_ids], friends, first_seen

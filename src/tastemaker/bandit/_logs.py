@@ -167,7 +167,7 @@ def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:
-    """Read records written by :func:`write_jsonl` (or ``tastemaker bandit simulate --logs``)."""
+    """Read records written by :func:`write_jsonl` (``tastemaker bandit export``, or a simulation's logs)."""
     out = []
     with open(path, encoding="utf-8") as fh:
         for line_no, line in enumerate(fh, 1):
@@ -178,8 +178,8 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
                 _check_record(r)
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 raise InputError(f"not a bandit log record: {exc}", path=path, row=line_no,
-                                 hint="export logs with `tastemaker bandit export` or `bandit simulate --logs`"
-                                 ) from None
+                                 hint="give a file of records written by write_jsonl (e.g. by `tastemaker "
+                                      "bandit export`)") from None
             out.append(r)
     return out
 

@@ -132,8 +132,8 @@ class HetRecSimulator:
             raise ValueError("the store holds no plays to simulate with; ingest HetRec first")
         train, test = random_holdout(data.user_items, test_fraction, random_state=random_state)
         als = ImplicitALS(factors=factors, random_state=random_state).fit(train, show_progress=False)
-        self.catalog = HomeCatalog.from_store(store, data.users, data.items, data.item_names, train,
-                                              als.user_factors_, als.item_factors_)
+        self.catalog = HomeCatalog.from_factors(store, data.users, data.items, data.item_names, train,
+                                                als.user_factors_, als.item_factors_)
         self.test = test.tocsr()
         rng = np.random.default_rng(random_state)
         eligible = np.flatnonzero(np.diff(self.test.indptr) > 0)

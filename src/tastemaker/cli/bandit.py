@@ -175,14 +175,14 @@ def evaluate_cmd(ctx: Context, logs: Path | None, epsilons: str, seed: int) -> N
 @click.option("--reward-model", type=click.Choice(["fm", "logistic"]), default="fm", show_default=True)
 @pass_ctx
 def train_cmd(ctx: Context, epsilon: float, reward_model: str) -> None:
-    """Retrain BaRT on the home screens logged in the store (models/bart.npz beside the ALS model)."""
+    """Retrain BaRT on the home screens logged in the store (saved as bart.npz in the model directory)."""
     from tastemaker.bandit._bart import save_bart
     from tastemaker.home import default_bart_path, retrain
 
-    rec = ctx.recommender()
+    bundle = ctx.bundle(index=False)
     with ctx.store(read_only=True) as store:
-        bart = retrain(store, rec, epsilon=epsilon, model=reward_model)
-    path = default_bart_path(ctx.model_path)
+        bart = retrain(store, bundle, epsilon=epsilon, model=reward_model)
+    path = default_bart_path(ctx.model_root)
     save_bart(bart, path)
     click.echo(f"trained BaRT ({reward_model}) on {bart.n_trained_:,} card impressions; saved {bart.version_} "
                f"to {path}")

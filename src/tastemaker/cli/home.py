@@ -24,9 +24,9 @@ def home_cmd(ctx: Context, user: str, device: str, country: str | None, log: boo
     from tastemaker.bandit import Context as Ctx
     from tastemaker.home import HomeScreen, default_bart_path
 
-    rec = ctx.recommender()
+    bundle = ctx.bundle(index=False)  # one screen: exact search is faster than loading a graph
     with ctx.store(read_only=not log) as store:
-        screen = HomeScreen.from_store(store, rec, default_bart_path(ctx.model_path), epsilon=epsilon)
+        screen = HomeScreen.from_store(store, bundle, default_bart_path(ctx.model_root), epsilon=epsilon)
         home = screen.build(store, user, Ctx.now(device, country), log=log, random_state=seed)
     click.echo(f"home for user {user} ({home.policy}, reward model {home.policy_version}; page {home.page_id}"
                f"{', logged' if home.logged else ''}):")

@@ -15,7 +15,6 @@ from tastemaker.bandit._bart import load_bart
 from tastemaker.bandit._logs import page_record, record_stream, write_records
 from tastemaker.data import Store
 from tastemaker.errors import InputError
-from tastemaker.recommender import Recommender
 
 __all__ = ["Card", "HomeShelf", "Home", "HomeScreen", "DEFAULT_LAYOUT", "default_bart_path", "retrain"]
 
@@ -36,7 +35,7 @@ class Card:
     item_id: str
     name: str
     explanation: str
-    score: float  # the policy's score (BaRT: the reward model's logit; cold start: the ALS score)
+    score: float  # the policy's score (BaRT: the reward model's logit; cold start: the bundle's blended score)
     propensity: float  # probability this card was picked for its place, given its shelf
     row: int
     col: int
@@ -69,30 +68,31 @@ class Home:
 
 
 class HomeScreen:
-    """Builds home screens from a trained recommender and, when there is one, a BaRT model.
+    """Builds home screens from a trained system and, when there is one, a BaRT model.
 
     Parameters
     ----------
-    recommender : Recommender
-        An ALS model (it needs item and user factors) with its vocabularies and history.
+    bundle : ModelBundle
+        The trained system (a factor model: its blend ranks the cards).
     catalog : HomeCatalog
-        Candidates over the recommender's vocabularies (see :meth:`from_store`).
+        Candidates over the bundle's vocabularies (see :meth:`from_store`).
     bart : BaRT, optional
-        A reward model trained on this recommender's vocabularies; None (or one trained on other
-        vocabularies) means the cold start: cards by ALS score, still epsilon-greedy and logged.
+        A reward model trained on this bundle's vocabularies; None (or one trained on another
+        model version) means the cold start: cards by the bundle's blended score, still
+        epsilon-greedy and logged.
     layout : Layout
     epsilon : float, optional
         Exploration rate (default: the BaRT model's, else 0.1).
     """
 
-    def __init__(self, recommender: Recommender, catalog: HomeCatalog, bart: BaRT | None = None,
-                 layout: Layout = DEFAULT_LAYOUT, epsilon: float | None = None):
-        self.recommender = recommender
+    def __init__(self, bundle, catalog: HomeCatalog, bart: BaRT | None = None, layout: Layout = DEFAULT_LAYOUT,
+                 epsilon: float | None = None):
+        self.bundle = bundle
         self.catalog = catalog
         self.layout = layout
-        self.space = FeatureSpace(len(recommender.users), len(recommender.items), layout.rows, layout.cols)
-        if bart is not None and not bart.version_.startswith(f"{recommender.version}/"):
-            bart = None  # trained on the logs of another ALS model's vocabularies: retrain it
+        self.space = FeatureSpace(len(bundle.users), len(bundle.items), layout.rows, layout.cols)
+        if bart is not None and not bart.version_.startswith(f"{bundle.version}/"):
+            bart = None  # trained on the logs of another model version's vocabularies: retrain it
         self.bart = bart
         eps = epsilon if epsilon is not None else (bart.epsilon if bart is not None else DEFAULT_EPSILON)
         model = bart.reward_model_ if bart is not None else None
@@ -100,29 +100,29 @@ class HomeScreen:
         self.policy = model_policy(model, space, eps, version=bart.version_ if bart is not None else "cold")
 
     @classmethod
-    def from_store(cls, store: Store, recommender: Recommender, bart: BaRT | str | Path | None = None,
-                   **kwargs) -> HomeScreen:
-        """A home screen over ``store``'s tags, friendships and dates; ``bart`` may be a file path
-        (a missing file means the cold start)."""
-        model = recommender.model
-        if not hasattr(model, "user_factors_") or not hasattr(model, "item_factors_"):
-            raise InputError(f"the home screen needs a factor model (ALS); {type(model).__name__} has no factors",
-                             hint="train one with `tastemaker train --algorithm als`")
-        catalog = HomeCatalog.from_store(store, recommender.users, recommender.items, recommender.item_names,
-                                         recommender.history, model.user_factors_, model.item_factors_)
+    def from_store(cls, store: Store, bundle, bart: BaRT | str | Path | None = None, **kwargs) -> HomeScreen:
+        """A home screen of ``bundle`` over ``store``'s tags, friendships and dates; ``bart`` may be
+        a file path (a missing file means the cold start; see :func:`default_bart_path`).
+
+        Raises
+        ------
+        InputError
+            If the bundle's model has no factors.
+        """
+        catalog = HomeCatalog.from_bundle(store, bundle)
         if isinstance(bart, (str, Path)):
             bart = load_bart(bart) if Path(bart).exists() else None
-        return cls(recommender, catalog, bart, **kwargs)
+        return cls(bundle, catalog, bart, **kwargs)
 
     def page_input(self, store: Store, user_id: str, context: Context) -> PageInput:
         """What the policy sees: the user's candidates, the context, and their history with each card."""
-        user = self.recommender.users.index(user_id)
+        user = self.bundle.users.index(user_id)
         cands = self.catalog.candidates(user)
         shown = np.zeros(len(cands))
         streamed = np.zeros(len(cands))
         if len(cands):
             counts = _card_history(store, user_id)
-            for k, item in enumerate(self.recommender.items.ids[cands.items].tolist()):
+            for k, item in enumerate(self.bundle.items.ids[cands.items].tolist()):
                 shown[k], streamed[k] = counts.get(item, (0, 0))
         return PageInput(user, cands, context, shown, streamed)
 
@@ -141,7 +141,7 @@ class HomeScreen:
         scores = self.policy.score(page)
         traj = walk(scores, page.cands, self.layout, self.policy.epsilon, rng)
         page_id = uuid.uuid4().hex
-        rec = self.recommender
+        bundle = self.bundle
         shelves: list[HomeShelf] = []
         for kind, choice, row, col, prob in zip(traj.kind, traj.choice, traj.row, traj.col, traj.prob):
             if kind == 0:
@@ -149,13 +149,13 @@ class HomeScreen:
                 shelves.append(HomeShelf(s.key, s.type, s.title, float(prob)))
                 continue
             item = int(page.cands.items[choice])
-            shelves[-1].cards.append(Card(str(rec.items.ids[item]), rec.name(item), shelves[-1].title,
+            shelves[-1].cards.append(Card(str(bundle.items.ids[item]), bundle.name(item), shelves[-1].title,
                                           float(scores[choice]), float(prob), int(row), int(col)))
         logged = False
         if log and not store.read_only:
             lp = LoggedPage(page, traj, np.zeros(len(traj.kind)), self.policy.name, self.policy.version,
                             self.policy.epsilon, page_id)
-            item_ids = rec.items.ids[page.cands.items].tolist()
+            item_ids = bundle.items.ids[page.cands.items].tolist()
             write_records(store, [page_record(lp, user_id, item_ids, self.layout,
                                               datetime.now(timezone.utc).replace(tzinfo=None))])
             logged = True
@@ -188,9 +188,8 @@ def _card_history(store: Store, user_id: str) -> dict[str, tuple[int, int]]:
     return {item: (int(shown), int(streamed)) for item, shown, streamed in rows}
 
 
-def retrain(store: Store, recommender: Recommender, epsilon: float = DEFAULT_EPSILON, model: str = "fm",
-            random_state=0) -> BaRT:
-    """Train BaRT on every home page logged in ``store`` (its own logs), over ``recommender``'s ids.
+def retrain(store: Store, bundle, epsilon: float = DEFAULT_EPSILON, model: str = "fm", random_state=0) -> BaRT:
+    """Train BaRT on every home page logged in ``store`` (its own logs), over ``bundle``'s ids.
 
     Raises
     ------
@@ -200,11 +199,11 @@ def retrain(store: Store, recommender: Recommender, epsilon: float = DEFAULT_EPS
     from tastemaker.bandit._logs import pages_from_records, read_records
 
     records = read_records(store)
-    pages, space, _ = pages_from_records(records, recommender.users, recommender.items)
+    pages, space, _ = pages_from_records(records, bundle.users, bundle.items)
     n_cards = sum(len(p.trajectory.cards) for p in pages)
     if n_cards == 0:
         raise InputError("no home-screen impressions to learn from in the store",
                          path=store.location, hint="show home screens first (`tastemaker home USER`, "
                          "GET /users/{id}/home) and report streams")
     bart = BaRT(space, epsilon=epsilon, model=model, random_state=random_state)
-    return bart.fit(pages, version=f"{recommender.version}/{len(pages)}-pages")
+    return bart.fit(pages, version=f"{bundle.version}/{len(pages)}-pages")

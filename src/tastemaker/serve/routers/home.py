@@ -25,7 +25,7 @@ class CardOut(BaseModel):
     item_id: str
     name: str
     explanation: str = Field(description="Why the card is here, e.g. 'Because you listened to Air'.")
-    score: float = Field(description="The policy's score (BaRT: the reward model's logit; cold start: ALS).")
+    score: float = Field(description="The policy's score (BaRT: the reward model's logit; cold start: the model's blended score).")
     propensity: float = Field(description="Probability this card was picked for its place on the shelf.")
     position: int = Field(description="0-based position on the shelf.")
 
@@ -42,7 +42,7 @@ class HomeOut(BaseModel):
     page_id: str = Field(description="Names this page in the logs; report streams of its cards with it.")
     user_id: str
     policy: str
-    policy_version: str = Field(description="The BaRT reward model's version ('cold': ALS scores, no BaRT "
+    policy_version: str = Field(description="The BaRT reward model's version ('cold': the model's scores, no BaRT "
                                             "model trained yet).")
     epsilon: float
     logged: bool
