@@ -11,6 +11,23 @@ function pct(x) {
   return `${Math.round(x * 100)}%`;
 }
 
+// What a score is made of: each signal's share of its positive parts, largest first (as the CLI's).
+function signalShares(signals) {
+  const parts = Object.entries(signals || {}).filter(([, v]) => v > 0);
+  const total = parts.reduce((sum, [, v]) => sum + v, 0);
+  if (!total) return "";
+  return parts.sort((a, b) => b[1] - a[1]).filter(([, v]) => v / total >= 0.05)
+    .map(([k, v]) => `${k} ${pct(v / total)}`).join(" · ");
+}
+
+// One line of why: the listened items behind it, else the bundle's reason ("tagged like Y" …).
+function why(item) {
+  if (item.because.length && !item.placed_by) {
+    return "because you listened to " + item.because.map((b) => `${b.name} (${pct(b.share)})`).join(", ");
+  }
+  return item.reason || "";
+}
+
 function actions(item) {
   return el("span", { class: "actions" },
     el("button", { class: "play", title: "Play", onclick: () => send(item, "play") }, "▶ Play"),
@@ -43,11 +60,13 @@ async function loadRecs() {
     const data = await api(`/users/${encodeURIComponent(user)}/recommendations?n=10&explain=true`);
     const ids = new Set(data.items.map((i) => i.item_id));
     list.replaceChildren(...data.items.map((item) => {
-      const because = item.because.length
-        ? "because you listened to " + item.because.map((b) => `${b.name} (${pct(b.share)})`).join(", ")
-        : "";
-      const li = row(item, because);
+      const li = row(item, why(item));
       li.prepend(el("span", { class: "score" }, item.score.toFixed(3)));
+      if (item.placed_by) {
+        li.querySelector(".name").after(el("span", { class: "badge", title: `placed by ${item.placed_by}` }, "new"));
+      }
+      const shares = signalShares(item.signals);
+      if (shares) li.append(el("div", { class: "signals muted", title: "what the score is made of" }, shares));
       if (state.previous.size && !state.previous.has(item.item_id)) li.classList.add("fresh");
       return li;
     }));
