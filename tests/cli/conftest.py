@@ -29,7 +29,7 @@ ENV_VARS = ("TASTEMAKER_HOME", "TASTEMAKER_DB", "TASTEMAKER_MODEL", "TASTEMAKER_
 def hetrec_path() -> Path:
     """The read-only HetRec 2011 Last.fm copy next to the repository (skips if absent)."""
     if not (HETREC / "user_artists.dat").is_file():
-        pytest.skip(f"HetRec 2011 data not found at {HETREC} (read-only shared data; set TASTEMAKER_HETREC)")
+        pytest.fail(f"HetRec 2011 data not found at {HETREC} (read-only shared data; set TASTEMAKER_HETREC)")
     return HETREC
 
 
@@ -61,20 +61,20 @@ def cli(capsys: pytest.CaptureFixture[str]):
 
 @pytest.fixture(scope="session")
 def hetrec_store(tmp_path_factory: pytest.TempPathFactory, hetrec_path: Path) -> tuple[Path, Path]:
-    """``(db, model)``: HetRec ingested and ALS trained, once, through the commands themselves.
+    """``(db, model dir)``: HetRec ingested and trained, once, through the commands themselves.
 
     Tests may read it and may run commands that must leave it unchanged; a test that trains
     another model writes it to its own ``--model`` path.
     """
     folder = tmp_path_factory.mktemp("hetrec-store")
-    db, model = folder / "tastemaker.duckdb", folder / "models" / "als.npz"
+    db, model = folder / "tastemaker.duckdb", folder / "models"
     with pytest.MonkeyPatch.context() as mp:
         for name in ENV_VARS:
             mp.delenv(name, raising=False)
         mp.setenv("TASTEMAKER_HOME", str(folder / "home"))
         assert main(["--db", str(db), "ingest", "hetrec", str(hetrec_path)]) == 0
         assert main(["--db", str(db), "train"]) == 0
-    assert model.is_file()
+    assert (model / "CURRENT").is_file()
     return db, model
 
 

@@ -60,7 +60,8 @@ def test_recommend_top_5_by_name(cli, hetrec_store):
     assert all(name and not name.isdigit() for name in names), names  # names, not ids
     scores = [float(r[2]) for r in rows]
     assert scores == sorted(scores, reverse=True)
-    assert all(re.fullmatch(r"([^,]+ \(\d+%\)(, )?){1,3}", r[3]) for r in rows), rows
+    assert all(re.fullmatch(r"(cf|culture|audio|prior|cold) \d+%( \w+ \d+%)*", r[3]) for r in rows), rows
+    assert all(re.fullmatch(r"([^,]+ \(\d+%\)(, )?){1,3}", r[4]) for r in rows), rows
     # user 2's own artists are never recommended back
     assert "Duran Duran" not in names
 
@@ -70,11 +71,14 @@ def test_recommend_no_explain(cli, hetrec_store):
     result = cli("--db", db, "--model", model, "recommend", "2", "-n", "3", "--no-explain")
     assert result.code == 0, result.err
     assert "because" not in result.out
-    assert [len(r) for r in rows_of(result.out)] == [3, 3, 3]
+    assert [len(r) for r in rows_of(result.out)] == [4, 4, 4]  # #, item, score, signals
+    cf = cli("--db", db, "--model", model, "recommend", "2", "-n", "3", "--no-explain", "--blend", "cf")
+    assert cf.code == 0 and "(model " in cf.out and ", cf):" in cf.out
+    assert [len(r) for r in rows_of(cf.out)] == [3, 3, 3]
 
 
 def test_model_found_next_to_the_store_from_env(cli, hetrec_store, monkeypatch):
-    """TASTEMAKER_DB alone: the model is looked up in models/als.npz beside the store."""
+    """TASTEMAKER_DB alone: the model is looked up in models/ beside the store."""
     db, _ = hetrec_store
     monkeypatch.setenv("TASTEMAKER_DB", str(db))
     result = cli("recommend", "2", "-n", "2", "--no-explain")
@@ -87,15 +91,15 @@ def test_model_from_env(cli, hetrec_store, monkeypatch):
     monkeypatch.setenv("TASTEMAKER_MODEL", str(model))
     result = cli("similar", "289", "-n", "2")  # no store needed, only the model
     assert result.code == 0, result.err
-    assert "similar to Britney Spears:" in result.out
+    assert "similar to Britney Spears (hybrid):" in result.out
 
 
 @pytest.mark.parametrize("query", ["the beatles", "THE BEATLES", "The Beatles"])
 def test_similar_by_name_any_case(cli, hetrec_store, query):
     _, model = hetrec_store
-    result = cli("--model", model, "similar", query, "-n", "5")
+    result = cli("--model", model, "similar", query, "-n", "5", "--by", "cf")
     assert result.code == 0, result.err
-    assert result.out.startswith("similar to The Beatles:")
+    assert result.out.startswith("similar to The Beatles (cf):")
     rows = rows_of(result.out)
     assert len(rows) == 5
     names = [r[1] for r in rows]
@@ -109,15 +113,18 @@ def test_similar_by_id(cli, hetrec_store):
     _, model = hetrec_store
     result = cli("--model", model, "similar", "289", "-n", "3")  # 289 is Britney Spears in HetRec
     assert result.code == 0, result.err
-    assert result.out.startswith("similar to Britney Spears:")
-    assert len(rows_of(result.out)) == 3
+    assert result.out.startswith("similar to Britney Spears (hybrid):")
+    rows = rows_of(result.out)
+    assert len(rows) == 3 and all(r[3].startswith("cf ") for r in rows)  # the signals behind each
 
 
 def test_explain(cli, hetrec_store):
     db, model = hetrec_store
     result = cli("--db", db, "--model", model, "explain", "2", "Madonna", "-n", "4")
     assert result.code == 0, result.err
-    assert re.match(r"Madonna scores -?\d+\.\d{3} for user 2; the items it comes from:", result.out)
+    assert re.match(r"Madonna scores -?\d+\.\d{3} for user 2: because you listened to [^;]+; signals cf \d+%",
+                    result.out)
+    assert "the listened items behind its collaborative part:" in result.out
     rows = rows_of(result.out)
     assert 1 <= len(rows) <= 4
     shares = [float(r[1].rstrip("%")) for r in rows]
@@ -127,12 +134,12 @@ def test_explain(cli, hetrec_store):
 
 def test_itemknn_recommends_without_explanations(cli, hetrec_store, tmp_path):
     db, als_model = hetrec_store
-    model = tmp_path / "itemknn.npz"
-    als_bytes = als_model.read_bytes()
+    model = tmp_path / "itemknn"
+    current = (als_model / "CURRENT").read_text()
     trained = cli("--db", db, "--model", model, "train", "--algorithm", "itemknn")
     assert trained.code == 0, trained.err
     assert trained.out.startswith("trained ItemKNN on 92,834 interactions (1,892 users x 17,632 items)")
-    assert model.is_file() and als_model.read_bytes() == als_bytes
+    assert (model / "CURRENT").is_file() and (als_model / "CURRENT").read_text() == current
 
     result = cli("--model", model, "recommend", "2", "-n", "5")  # --explain is the default
     assert result.code == 0, result.err
@@ -163,13 +170,17 @@ def test_evaluate_writes_a_report(cli, hetrec_store, tmp_path):
     assert not Path("reports").exists()  # --out was honoured, nothing in the working directory
 
 
-def test_model_path_without_npz_suffix(cli, hetrec_store, tmp_path):
-    """Regression: train saved ``--model m`` as m.npz but said "to m", and recommend found no "m"."""
+def test_the_model_is_a_directory_of_versions(cli, hetrec_store, tmp_path):
     db, _ = hetrec_store
-    folder = tmp_path / "models"
-    trained = cli("--db", db, "--model", folder / "m", "train", "--algorithm", "popularity")
+    folder = tmp_path / "models" / "m"
+    trained = cli("--db", db, "--model", folder, "train", "--algorithm", "popularity")
     assert trained.code == 0, trained.err
-    assert f"to {folder / 'm.npz'}" in trained.out
-    assert [p.name for p in folder.iterdir()] == ["m.npz"]
-    result = cli("--model", folder / "m", "recommend", "2", "-n", "2")
+    version = (folder / "CURRENT").read_text().strip()
+    assert f"saved model {version} to {folder}" in trained.out
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["CURRENT", version])
+    result = cli("--model", folder, "recommend", "2", "-n", "2")
     assert result.code == 0, result.err
+    old = tmp_path / "old.npz"
+    old.write_bytes(b"PK\x03\x04")
+    result = cli("--model", old, "recommend", "2")
+    assert result.code == 1 and "single-file model of an earlier tastemaker" in result.err

@@ -56,7 +56,7 @@ def test_demo_exits_cleanly(demo, run_tastemaker):
     assert "92,834 play events written" in result.out
     assert "1,892 listeners x 17,632 artists" in result.out
     # the model went next to the store TASTEMAKER_DB points at, nothing into the working directory
-    assert (run_tastemaker.db.parent / "models" / "als.npz").is_file()
+    assert (run_tastemaker.db.parent / "models" / "CURRENT").is_file()
     assert list(run_tastemaker.cwd.iterdir()) == []
 
 
@@ -75,8 +75,8 @@ def test_demo_recommends_for_listener_2_with_reasons(demo):
     assert "plays most: Duran Duran (13,883)" in result.out
     rows = text_table(result.out, "#   recommended artist")
     assert [r[0] for r in rows] == [str(i) for i in range(1, 11)]
-    for number, artist, score, because in rows:
-        assert float(score) > 0
+    for number, artist, score, signals, because in rows:
+        assert float(score) > 0 and signals.startswith("cf ")
         # "Duran Duran (10%), Depeche Mode (9%), New Order (7%)": named artists with their shares
         reasons = re.findall(r"([^,]+?) \((\d+)%\)", because)
         assert len(reasons) == 3 and all(name.strip() for name, _ in reasons), because
@@ -106,7 +106,7 @@ def test_script_recommends_from_the_demo_model(demo, run_tastemaker):
     assert result.code == 0, result.err
     assert result.out.startswith("recommendations for user 2 (model ")
     rows = text_table(result.out, "#  item")
-    assert [r[0] for r in rows] == ["1", "2", "3"]
+    assert [r[0] for r in rows] == ["1", "2", "3"] and all(r[3].startswith("cf ") for r in rows)
     assert "Pet Shop Boys" in result.out
 
 

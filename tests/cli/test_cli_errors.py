@@ -20,9 +20,18 @@ GOOD_ROW = ["u1", "a1", "play", 3, "2024-01-02T10:00:00Z"]
 def hetrec(hetrec_store):
     """The shared HetRec store and ALS model, checked unchanged after the test."""
     db, model = hetrec_store
-    before = store_stats(db), hashlib.sha256(model.read_bytes()).hexdigest()
+    before = store_stats(db), _digest(model)
     yield db, model
-    assert (store_stats(db), hashlib.sha256(model.read_bytes()).hexdigest()) == before
+    assert (store_stats(db), _digest(model)) == before
+
+
+def _digest(root) -> str:
+    """A hash of every file of a model directory (names and bytes)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 # --- unknown ids ---------------------------------------------------------------------------------
@@ -53,7 +62,7 @@ def test_explain_unknown_user_and_item(cli, hetrec):
 
 def test_models_without_similar_items_or_explain(cli, hetrec, tmp_path):
     db, _ = hetrec
-    model = tmp_path / "popularity.npz"
+    model = tmp_path / "popularity"
     assert cli("--db", db, "--model", model, "train", "--algorithm", "popularity").code == 0
     assert_clean_error(cli("--model", model, "similar", "289"), "Popularity models cannot find similar items")
     assert_clean_error(cli("--model", model, "explain", "2", "289"), "Popularity models cannot explain")
@@ -66,7 +75,7 @@ def test_recommend_before_any_train(cli, tmp_path):
     db = tmp_path / "store.duckdb"
     assert cli("--db", db, "ingest", "events", write_events(tmp_path / "e.csv", [GOOD_ROW])).code == 0
     before = store_stats(db)
-    model = db.parent / "models" / "als.npz"
+    model = db.parent / "models"
     assert_clean_error(cli("--db", db, "recommend", "u1"), f"no model at {model}", "tastemaker train")
     assert_clean_error(cli("--db", db, "similar", "a1"), "no model at")
     assert_clean_error(cli("--db", db, "explain", "u1", "a1"), "no model at")
@@ -75,7 +84,7 @@ def test_recommend_before_any_train(cli, tmp_path):
 
 def test_missing_model_file(cli, hetrec, tmp_path):
     db, _ = hetrec
-    missing = tmp_path / "nothere.npz"
+    missing = tmp_path / "nothere"
     assert_clean_error(cli("--db", db, "--model", missing, "recommend", "2"), f"no model at {missing}")
 
 
@@ -198,8 +207,10 @@ def test_ingest_hetrec_missing_folder(cli, tmp_path):
     (["evaluate", "--k", "abc"], ["--k", "'abc' is not a comma-separated list of integers"]),
     (["evaluate", "--k", "0,10"], ["--k", "positive"]),
     (["train", "--algorithm", "nosuch"], ["--algorithm", "nosuch"]),
-    (["train", "--algorithm", "ease", "--factors", "4"], ["ease takes none of the ALS options (factors)"]),
-    (["train", "--algorithm", "sgd", "--iterations", "3"], ["--iterations is for ALS"]),
+    (["train", "--algorithm", "ease", "--factors", "4"], ["ease takes none of the factor-model settings (factors)",
+                                                          "--factors"]),
+    (["train", "--algorithm", "sgd", "--iterations", "3"], ["iterations are for ALS", "--iterations"]),
+    (["train", "--algorithm", "ease", "--index", "voyager"], ["needs a factor model", "--index"]),
     (["train", "--factors", "0"], ["--factors", "0"]),
     (["recommend"], ["Missing argument 'USER'"]),
     (["recommend", "2", "-n", "0"], ["--n", "0"]),
@@ -212,28 +223,40 @@ def test_usage_errors_exit_2(cli, hetrec, args, fragments):
 
 # --- bad model files -----------------------------------------------------------------------------
 
-def test_model_file_of_garbage_bytes(cli, tmp_path):
+def _copy_model(hetrec, tmp_path):
+    """A private copy of the shared model directory, and its current version's folder."""
+    import shutil
+
+    _, model = hetrec
+    root = tmp_path / "models"
+    shutil.copytree(model, root)
+    return root, root / (root / "CURRENT").read_text().strip()
+
+
+def test_a_file_given_as_the_model_directory(cli, tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(np.random.default_rng(0).bytes(1000))
     for args in (["recommend", "2"], ["similar", "289"], ["explain", "2", "289"]):
-        assert_clean_error(cli("--model", bad, *args), str(bad), "not a readable tastemaker model file")
+        line = assert_clean_error(cli("--model", bad, *args), str(bad), "models are directories now")
+        assert "pickle" not in line
 
 
-def test_garbage_model_error_does_not_suggest_unpickling(cli, tmp_path):
-    bad = tmp_path / "bad.npz"
-    bad.write_bytes(b"hello, not a model\n")
-    line = assert_clean_error(cli("--model", bad, "recommend", "2"), str(bad))
+def test_a_damaged_manifest(cli, hetrec, tmp_path):
+    root, version = _copy_model(hetrec, tmp_path)
+    (version / "manifest.json").write_bytes(b"hello, not a manifest\n")
+    line = assert_clean_error(cli("--model", root, "recommend", "2"), str(version), "damaged")
     assert "pickle" not in line
 
 
-def test_npz_that_is_not_a_tastemaker_model(cli, tmp_path):
-    other = tmp_path / "other.npz"
-    np.savez(other, weights=np.ones(3))
-    assert_clean_error(cli("--model", other, "recommend", "2"), str(other), "not a tastemaker model file")
+def test_a_directory_that_is_not_a_tastemaker_model(cli, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "weights.npy").write_bytes(b"")
+    assert_clean_error(cli("--model", other, "recommend", "2"), f"no model at {other}", "tastemaker train")
 
 
-def test_truncated_model_file(cli, hetrec, tmp_path):
-    _, model = hetrec
-    cut = tmp_path / "cut.npz"
-    cut.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
-    assert_clean_error(cli("--model", cut, "recommend", "2"), str(cut), "not a readable tastemaker model file")
+def test_a_truncated_array(cli, hetrec, tmp_path):
+    root, version = _copy_model(hetrec, tmp_path)
+    users = version / "users.npy"
+    users.write_bytes(users.read_bytes()[: users.stat().st_size // 2])
+    assert_clean_error(cli("--model", root, "recommend", "2"), "users.npy", "train again")

@@ -71,7 +71,7 @@ def test_ingest_train_recommend(cli, events_file, db):
     assert trained.code == 0, trained.err
     # one interaction per (user, item) pair: erin's plays and skips of a3 are one
     assert trained.out.startswith("trained ImplicitALS on 18 interactions (5 users x 8 items)")
-    assert (db.parent / "models" / "als.npz").is_file()
+    assert (db.parent / "models" / "CURRENT").is_file()
 
     for user in USERS:
         result = cli("--db", db, "recommend", user, "-n", "3")
@@ -124,7 +124,7 @@ def test_similar_by_name_from_the_events_file(cli, events_file, db):
     assert cli("--db", db, "train", "--factors", "4", "--iterations", "5").code == 0
     result = cli("--db", db, "similar", "depeche mode", "-n", "3")
     assert result.code == 0, result.err
-    assert result.out.startswith("similar to Depeche Mode:")
+    assert result.out.startswith("similar to Depeche Mode (hybrid):")
     by_id = cli("--db", db, "similar", "a4", "-n", "3")
     assert by_id.out == result.out
 

@@ -820,8 +820,9 @@ def training_metadata(model: RecommenderBase, history: sp.csr_matrix, started: f
     return meta
 
 
-def _check_collapse(model: RecommenderBase, user_items: sp.csr_matrix) -> list[str]:
-    """A warning when a factor model's scores all shrank to ~0 (too much regularisation)."""
+def _check_collapse(model: RecommenderBase, user_items: sp.csr_matrix) -> list[dict]:
+    """A warning (``{"message", "setting"}``) when a factor model's scores all shrank to ~0 (too
+    much regularisation)."""
     if not model.has_factors:
         return []
     sample = np.arange(min(200, user_items.shape[0]))
@@ -829,7 +830,8 @@ def _check_collapse(model: RecommenderBase, user_items: sp.csr_matrix) -> list[s
     if peak >= 1e-3:
         return []
     current = getattr(model, "regularization", None)
-    return [f"every score is below {peak:.1e}: regularization {current} shrank the factors to ~0 on this "
-            f"small data set ({user_items.shape[0]:,} users x {user_items.shape[1]:,} items), so the ranking "
-            f"is not meaningful; train again with a smaller regularization (e.g. 1 or 0.1)"]
+    return [{"message": f"every score is below {peak:.1e}: regularization {current} shrank the factors to ~0 on "
+                        f"this small data set ({user_items.shape[0]:,} users x {user_items.shape[1]:,} items), so "
+                        "the ranking is not meaningful; train again with a smaller regularization (e.g. 1 or 0.1)",
+             "setting": "regularization"}]
 

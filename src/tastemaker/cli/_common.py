@@ -63,7 +63,7 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="TASTEMAKER_DB", type=click.Path(dir_okay=False),
               help="The DuckDB event store [env TASTEMAKER_DB; default: <user data dir>/tastemaker.duckdb].")
-@click.option("--model", "model_path", envvar="TASTEMAKER_MODEL", type=click.Path(file_okay=False),
+@click.option("--model", "model_path", envvar="TASTEMAKER_MODEL", type=click.Path(),
               help="The model directory [env TASTEMAKER_MODEL; default: models/ next to the store].")
 @click.version_option(__version__, prog_name="tastemaker")
 @click.pass_context

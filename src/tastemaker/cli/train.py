@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from tastemaker.cf import ALGORITHMS
-from tastemaker.cli._common import Context, cli, pass_ctx
+from tastemaker.cli._common import Context, cli, flag_hint, pass_ctx
 
 ENGINES = ("local", "spark")
 INDEX_CHOICES = ("auto", "voyager", "exact", "none")
@@ -55,13 +55,21 @@ def training_options(fn):
 
 def run_training(ctx: Context, settings, *, show_progress: bool = True):
     """Run the pipeline on the context's store and model directory, saying what each step did."""
+    from tastemaker.errors import InputError
     from tastemaker.pipeline import TrainingPipeline
 
+    try:  # flags that do not fit together: a usage error, before any work
+        settings.check()
+    except InputError as exc:
+        raise click.UsageError(f"{exc}{flag_hint(exc.setting)}") from None
     if settings.engine == "spark":
         click.echo(f"training on Spark ({settings.spark_master or 'local[2]'})", err=True)
 
     def on_step(name: str, seconds: float, detail: dict) -> None:
-        if name == "place" and detail:
+        if name == "train":
+            click.echo(f"trained {detail['model']} on {detail['interactions']:,} interactions "
+                       f"({detail['users']:,} users x {detail['items']:,} items) in {seconds:.1f}s")
+        elif name == "place" and detail:
             click.echo("placed items without plays: " + ", ".join(f"{n:,} by {s}" for s, n in detail.items() if n))
         elif name == "weigh" and detail.get("weights"):
             w = {k: v for k, v in detail["weights"].items() if k != "cf" and v}
@@ -83,11 +91,9 @@ def run_training(ctx: Context, settings, *, show_progress: bool = True):
     result = TrainingPipeline(settings, on_step=on_step, show_progress=show_progress).run(
         ctx.db_path, ctx.model_root)
     bundle, meta = result.bundle, result.bundle.metadata
-    click.echo(f"trained {type(bundle.cf).__name__} on {meta['interactions']:,} interactions "
-               f"({meta['users']:,} users x {meta['items']:,} items) in {result.seconds['train']:.1f}s")
     click.echo(f"saved model {bundle.version} to {ctx.model_root} ({sum(result.seconds.values()):.1f}s in all)")
     for warning in meta.get("warnings", []):
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {warning['message']}{flag_hint(warning.get('setting'))}", err=True)
     return result
 
 

@@ -215,7 +215,7 @@ class TrainingPipeline:
             step("signals", self._signals, bundle, read)
             if s.place:
                 _, placed = step("place", self._place, bundle, read)
-            if s.blend and len(bundle.users) > 1:
+            if s.blend and len(bundle.users) > 1 and bundle.signals:  # something to blend with
                 _, weighed = step("weigh", self._weigh, bundle, read)
                 notes.extend(weighed.get("notes", []))
         kind, _ = step("index", self._index, bundle)
@@ -283,10 +283,16 @@ class TrainingPipeline:
             model, data = fit_spark(read.data if not isinstance(read.data, _SparkSource) else read.data.path,
                                     s.params, s.spark_master)
             read.data = data
-            return model, {"engine": "spark"}
+            return model, {**self._trained(model, read), "engine": "spark"}
         model = make_model(s.algorithm, s.params, random_state=s.random_state)
         model.fit(read.data.user_items, show_progress=self.show_progress)
-        return model, {}
+        return model, self._trained(model, read)
+
+    @staticmethod
+    def _trained(model, read: _Read) -> dict:
+        m = read.data.user_items
+        return {"model": type(model).__name__, "interactions": int(m.nnz), "users": int(m.shape[0]),
+                "items": int(m.shape[1])}
 
     def _signals(self, bundle: ModelBundle, read: _Read):
         """The content blocks of the played items (placed ones get theirs in ``place``)."""

@@ -84,10 +84,10 @@ def batch_recommend(spark, bundle, output, n: int = 30, *, blend: str = "hybrid"
         n_items = len(side.item_ids)
 
         def score(batches):
-            from threadpoolctl import threadpool_limits
+            from tastemaker.cf._threads import thread_limits
 
             got = items.value
-            with threadpool_limits(1, "blas"):  # the tasks are the parallelism
+            with thread_limits(1):  # the tasks are the parallelism
                 ranker = _Ranker(got)
                 for block in listener_blocks(batches, n_items, size):
                     yield ranker.rows(block, top, drop)

@@ -67,11 +67,20 @@ class Listeners:
     history: sp.csr_matrix  # (b x n_items) float32: every stored entry, as in the bundle
     given: sp.csr_matrix | None  # (b x n_items): more items to leave out (earlier weeks)
 
+    def __len__(self) -> int:
+        return len(self.rows)
+
     def exclusions(self) -> sp.csr_matrix:
         """History and ``given`` together, the way :meth:`ModelBundle.recommend_batch` leaves them out."""
-        if self.given is None:
+        if self.given is None or not self.given.nnz:
             return self.history
         return (abs(self.history) + abs(sp.csr_matrix(self.given, dtype=self.history.dtype))).tocsr()
+
+    def take(self, idx) -> Listeners:
+        """Some of these listeners, in that order."""
+        idx = np.asarray(idx, dtype=np.int64)
+        return Listeners(self.rows[idx], self.user_ids[idx], self.factors[idx], self.history[idx],
+                         None if self.given is None else self.given[idx])
 
 
 def stage_listeners(bundle, rows: np.ndarray, path, *, given: sp.csr_matrix | None = None) -> Path:
