@@ -132,6 +132,13 @@ _SCHEMA = {
         page_id VARCHAR NOT NULL,       -- a card of the page was streamed (the reward)
         item_id VARCHAR NOT NULL,
         ts TIMESTAMP""",
+    "pipeline_runs": """
+        week VARCHAR NOT NULL,          -- one row per finished step of the weekly job (tastemaker pipeline)
+        step VARCHAR NOT NULL,          -- ingest | train | discover-weekly | bandit | export | swap
+        status VARCHAR NOT NULL,        -- done | skipped
+        detail VARCHAR,                 -- JSON: what the step did
+        model_version VARCHAR,          -- the model the step made or used
+        finished_at TIMESTAMP NOT NULL""",
     "ingests": """
         source_id VARCHAR PRIMARY KEY,  -- sha256 of the file bytes (a folder: of its files)
         kind VARCHAR,
