@@ -356,13 +356,15 @@ class ModelBundle:
     def _reason_text(self, rec, col: int, mine: np.ndarray, shares) -> str:
         carried = rec.placed_by or rec.carried_by
         blocks = self.blocks() if self.cf.has_factors else {}
-        for signal, block, verb in (("culture", "culture", "tagged like"), ("audio", "audio", "sounds like"),
+        # what "like" means per signal: the block the item is nearest the listener's items in (a
+        # song placed by the audio CNN sits where its sound put it in the factor space)
+        for signal, block, verb in (("culture", "culture", "tagged like"), ("audio", "cf", "sounds like"),
                                     ("audio-features", "audio", "sounds like")):
             if carried == signal and block in blocks and len(mine):
                 near = _nearest(blocks[block], col, mine)
                 if near is not None:
                     text = f"{verb} {self.name(near)}"
-                    return text + (f" ({'culture' if block == 'culture' else 'audio'}: nobody has played it yet)"
+                    return text + (f" ({'culture' if signal == 'culture' else 'audio'}: nobody has played it yet)"
                                    if rec.placed_by else "")
         if shares:
             return f"because you listened to {shares[0][1]}"

@@ -13,7 +13,7 @@ import click
 
 from tastemaker.cli._common import cli, flag_hint
 from tastemaker.cli import (bandit, batch_recommend, content, demo, discover_weekly, evaluate, home, index,  # noqa: F401
-                            ingest, recommend, serve, text, train)  # (register commands)
+                            ingest, pipeline, recommend, serve, text, train)  # (register commands)
 
 __all__ = ["cli", "main"]
 
