@@ -55,9 +55,9 @@ def export_week(db_path, bundle, week, out, *, n: int = EXPORT_N, engine: str = 
     playlists = out / PLAYLISTS
     tmp = playlists.with_name("." + playlists.name + ".tmp")
     with Store(db_path, read_only=True) as store:
-        table = store.con.execute(
+        table = store.con.cursor().sql(
             """SELECT user_id, position, item_id, explanation, reason, score, model_version
-               FROM discover_weekly WHERE week = ? ORDER BY user_id, position""", [str(week)]).to_arrow_reader().read_all()
+               FROM discover_weekly WHERE week = ? ORDER BY user_id, position""", params=[str(week)]).to_arrow_table()
     pq.write_table(table, tmp)
     tmp.replace(playlists)
     return [recs, playlists]
