@@ -38,34 +38,33 @@ from _datasets import CACHE, HETREC  # noqa: E402
 
 # --- models to serve ------------------------------------------------------------------------------
 def hetrec_bundle(folder: Path) -> tuple[Path, Path]:
-    """HetRec ingested and ALS trained (the defaults: 128 factors) with the index `tastemaker
-    train` picks for it (exact: under 50,000 items)."""
+    """HetRec ingested and trained by the shipped pipeline (`tastemaker train`: ALS with 128
+    factors, cultural vectors, the learned blend, and the exact index it picks under 50,000 items)."""
     from tastemaker.data import Store, ingest_hetrec
-    from tastemaker.recommender import train
+    from tastemaker.pipeline import TrainingPipeline
 
-    db, model = folder / "hetrec.duckdb", folder / "models" / "als.npz"
-    if not model.exists():
+    db, root = folder / "hetrec.duckdb", folder / "models"
+    if not (root / "CURRENT").exists():
         with Store(db) as store:
             ingest_hetrec(store, HETREC, progress=False)
-            rec = train(store, show_progress=False)
-        rec.build_index("exact")
-        rec.save(model)
-        rec.save_index(model)
-    return db, model
+        TrainingPipeline().run(db, root)
+    return db, root
 
 
 def lastfm360k_bundle(folder: Path) -> tuple[Path, Path]:
-    """The 360K-scale ALS model (64 factors) as a served bundle, with a Voyager index."""
+    """The 360K-scale ALS model (64 factors) as a served bundle with a Voyager index (collaborative
+    filtering alone: the matrix has no tags; ``bench_e2e_360k.py`` serves the full pipeline's model)."""
     import scipy.sparse as sp
 
     from _datasets import lastfm360k_model
+    from tastemaker.bundle import ModelBundle
     from tastemaker.cf import ImplicitALS
     from tastemaker.data import Store, Vocabulary
-    from tastemaker.recommender import Recommender
+    from tastemaker.hybrid import Blend
 
-    db, model_path = folder / "empty.duckdb", folder / "models" / "als.npz"
-    if model_path.exists():
-        return db, model_path
+    db, root = folder / "empty.duckdb", folder / "models"
+    if (root / "CURRENT").exists():
+        return db, root
     Store(db).connect().close()  # the server writes live events here; the model needs no store
     user_factors, item_factors, counts = lastfm360k_model()
     model = ImplicitALS(factors=user_factors.shape[1], random_state=0)
@@ -77,14 +76,14 @@ def lastfm360k_bundle(folder: Path) -> tuple[Path, Path]:
     users = Vocabulary([f"u{i}" for i in range(counts.shape[0])], name="user")
     items = Vocabulary([f"a{i}" for i in range(counts.shape[1])], name="item")
     names = np.array([f"Artist {i}" for i in range(counts.shape[1])])
-    rec = Recommender(model, users, items, names, sp.csr_matrix(counts),
-                      {"version": "bench-360k", "trained_at": "2026-01-01T00:00:00+00:00"})
+    bundle = ModelBundle(model, users, items, names, sp.csr_matrix(counts),
+                         metadata={"trained_at": "2026-01-01T00:00:00+00:00"})
+    bundle.set_blend(Blend({"cf": 1.0}, standardise=False).fit(bundle.blocks()))
     t = time.perf_counter()
-    rec.build_index("voyager")
+    bundle.build_index("voyager")
     print(f"built the Voyager index in {time.perf_counter() - t:.0f}s", file=sys.stderr)
-    rec.save(model_path)
-    rec.save_index(model_path)
-    return db, model_path
+    bundle.save(root)
+    return db, root
 
 
 MODELS = {"hetrec": hetrec_bundle, "360k": lastfm360k_bundle}
@@ -241,11 +240,58 @@ def generate(kind: str, server_pid: int, port: int, paths: list[str], arg: float
 
 
 # --- main -------------------------------------------------------------------------------------------
-def user_paths(model: Path, n: int = 20_000, seed: int = 0) -> list[str]:
-    with np.load(model, allow_pickle=False) as data:
-        users = data["bundle__users"]
+def user_paths(root: Path, n: int = 20_000, seed: int = 0) -> list[str]:
+    """``n`` request paths for random listeners of the model's current version."""
+    version = (root / "CURRENT").read_text().strip()
+    users = np.load(root / version / "users.npy", allow_pickle=False)
     rng = random.Random(seed)
     return [f"/users/{users[rng.randrange(len(users))]}/recommendations?n=10" for _ in range(n)]
+
+
+HEADERS = ["model", "target req/s", "achieved", "requests", "errors", "p50 ms", "p90 ms", "p99 ms", "max ms",
+           "ceiling req/s", "server CPU ms/req"]
+
+
+def measure(name: str, db: Path, root: Path, rate: float, seconds: float, runs: int, connections: int = 32,
+            hey: bool = False) -> tuple[list[str], dict]:
+    """Serve the model at ``root`` and load it: ``runs`` open-loop runs at ``rate`` and closed-loop
+    ceilings; optionally also `hey` (an outside load generator) at the same rate. One table row
+    (medians) and the raw runs."""
+    paths = user_paths(root)
+    proc, port = start_server(db, root)
+    try:
+        generate("open", proc.pid, port, paths, rate, 2)  # warm-up
+        open_runs = [generate("open", proc.pid, port, paths, rate, seconds) for _ in range(runs)]
+        ceilings = [generate("closed", proc.pid, port, paths, connections, seconds / 2) for _ in range(runs)]
+        outside = [run_hey(port, paths, rate, seconds) for _ in range(runs)] if hey else []
+    finally:
+        proc.terminate()
+        proc.wait()
+    med = {k: statistics.median(r[k] for r in open_runs) for k in ("p50", "p90", "p99", "max", "achieved")}
+    spread = {k: (min(r[k] for r in open_runs), max(r[k] for r in open_runs)) for k in ("p50", "p99")}
+    row = [name, f"{rate:g}", f"{med['achieved']:.0f}", str(sum(r["requests"] for r in open_runs)),
+           str(sum(r["errors"] for r in open_runs) + sum(c["errors"] for c in ceilings)),
+           f"{med['p50']:.2f}", f"{med['p90']:.2f}", f"{med['p99']:.2f} ({spread['p99'][0]:.2f}-{spread['p99'][1]:.2f})",
+           f"{med['max']:.1f}", f"{statistics.median(c['throughput'] for c in ceilings):.0f}",
+           f"{statistics.median(r['server_cpu_ms'] for r in open_runs + ceilings):.2f}"]
+    return row, {"model": name, "runs": open_runs, "ceilings": ceilings, "hey": outside}
+
+
+def run_hey(port: int, paths: list[str], rate: float, seconds: float, workers: int = 10) -> dict:
+    """`hey` (Debian's package) at ``rate`` requests/s for ``seconds`` against one listener's
+    recommendations: p50/p99 from its own histogram, from outside this script's event loop."""
+    import re
+    import shutil
+
+    if shutil.which("hey") is None:
+        raise SystemExit("--hey needs the hey load generator (apt-get install hey)")
+    url = f"http://127.0.0.1:{port}{paths[0]}"
+    out = subprocess.run(["hey", "-z", f"{seconds:g}s", "-c", str(workers), "-q", f"{rate / workers:g}", url],
+                         capture_output=True, text=True, check=True).stdout
+    lat = {int(m.group(1)): float(m.group(2)) * 1000 for m in re.finditer(r"(\d+)%+ in ([\d.]+) secs", out)}
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    codes = dict((int(a), int(b)) for a, b in re.findall(r"\[(\d{3})\]\s+(\d+) responses", out))
+    return {"p50": lat.get(50), "p99": lat.get(99), "achieved": rps, "codes": codes}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -255,39 +301,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=10, help="Length of each run.")
     parser.add_argument("--runs", type=int, default=3, help="Runs per model; medians are reported.")
     parser.add_argument("--connections", type=int, default=32, help="Closed-loop connections (ceiling).")
+    parser.add_argument("--hey", action="store_true", help="Also load the server with hey, an outside generator.")
     args = parser.parse_args(argv)
 
-    rows = []
+    rows, outside = [], []
     for name in args.models.split(","):
         folder = CACHE / f"serve-{name}"
         folder.mkdir(parents=True, exist_ok=True)
-        db, model = MODELS[name](folder)
-        paths = user_paths(model)
-        proc, port = start_server(db, model)
-        try:
-            generate("open", proc.pid, port, paths, args.rate, 2)  # warm-up
-            runs = [generate("open", proc.pid, port, paths, args.rate, args.seconds) for _ in range(args.runs)]
-            ceilings = [generate("closed", proc.pid, port, paths, args.connections, args.seconds / 2)
-                        for _ in range(args.runs)]
-        finally:
-            proc.terminate()
-            proc.wait()
-        med = {k: statistics.median(r[k] for r in runs) for k in ("p50", "p90", "p99", "max", "achieved")}
-        rows.append([name, f"{args.rate:g}", f"{med['achieved']:.0f}", str(sum(r["requests"] for r in runs)),
-                     str(sum(r["errors"] for r in runs) + sum(c["errors"] for c in ceilings)),
-                     f"{med['p50']:.2f}", f"{med['p90']:.2f}", f"{med['p99']:.2f}", f"{med['max']:.1f}",
-                     f"{statistics.median(c['throughput'] for c in ceilings):.0f}",
-                     f"{statistics.median(r['server_cpu_ms'] for r in runs + ceilings):.2f}"])
-        print(json.dumps({"model": name, "runs": runs, "ceilings": ceilings}), file=sys.stderr)
-    headers = ["model", "target req/s", "achieved", "requests", "errors", "p50 ms", "p90 ms", "p99 ms",
-               "max ms", "ceiling req/s", "server CPU ms/req"]
+        db, root = MODELS[name](folder)
+        row, raw = measure(name, db, root, args.rate, args.seconds, args.runs, args.connections, args.hey)
+        rows.append(row)
+        outside += [(name, h) for h in raw["hey"]]
+        print(json.dumps(raw), file=sys.stderr)
     print(f"\nGET /users/{{id}}/recommendations?n=10 (random users, played items filtered, names), "
-          f"median of {args.runs} runs of {args.seconds:g}s; server and load generator on {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f} at the end\n")
-    print("| " + " | ".join(headers) + " |")
-    print("|" + "---|" * len(headers))
+          f"median (min-max) of {args.runs} runs of {args.seconds:g}s; server and load generator on {os.cpu_count()} "
+          f"cores, load average {os.getloadavg()[0]:.1f} at the end\n")
+    print("| " + " | ".join(HEADERS) + " |")
+    print("|" + "---|" * len(HEADERS))
     for row in rows:
         print("| " + " | ".join(row) + " |")
+    if outside:
+        print("\nhey (outside load generator, one listener's URL):\n")
+        print("| model | target req/s | achieved | p50 ms | p99 ms | status codes |")
+        print("|---|---|---|---|---|---|")
+        for name, h in outside:
+            print(f"| {name} | {args.rate:g} | {h['achieved']:.0f} | {h['p50']:.2f} | {h['p99']:.2f} | {h['codes']} |")
 
 
 if __name__ == "__main__":
