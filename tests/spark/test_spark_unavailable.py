@@ -33,7 +33,7 @@ def test_cli_reports_missing_pyspark_in_one_line(monkeypatch, capsys, tmp_path):
 def test_spark_options_need_the_spark_engine(capsys, tmp_path):
     code = main(["--db", str(tmp_path / "x.duckdb"), "train", "--master", "local[2]"])
     err = capsys.readouterr().err
-    assert code == 1 and "needs the spark engine (see --master)" in err
+    assert code == 2 and "needs the spark engine (see --master)" in err  # a usage error naming the flag
 
 
 def test_import_and_help_do_not_load_pyspark():

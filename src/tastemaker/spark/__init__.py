@@ -7,7 +7,9 @@ The weekly job's heavy steps, each writing what the local engine writes:
 
 * :func:`fit_spark`: the training pipeline's train step (``TrainSettings(engine="spark")``);
 * :func:`batch_recommend`: every listener's top-N from a :class:`~tastemaker.bundle.ModelBundle`
-  (hybrid or pure CF), as Parquet.
+  (hybrid or pure CF), as Parquet;
+* :func:`discover_weekly`: every listener's Discover Weekly, candidates and the compiled
+  re-ranking in the executors, stored like the local one.
 
 >>> from tastemaker.pipeline import TrainingPipeline, TrainSettings
 >>> from tastemaker.spark import batch_recommend, spark_session
@@ -20,6 +22,7 @@ from tastemaker.spark._batch import batch_recommend
 from tastemaker.spark._export import EventTables, export_events, export_matrix, read_events
 from tastemaker.spark._session import SparkUnavailableError, default_master, require_spark, spark_session
 from tastemaker.spark._fit import fit_spark
+from tastemaker.spark._weekly import discover_weekly
 
 __all__ = [
     "spark_session",
@@ -36,4 +39,5 @@ __all__ = [
     "local_als",
     "fit_spark",
     "batch_recommend",
+    "discover_weekly",
 ]
