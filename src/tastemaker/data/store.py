@@ -287,7 +287,7 @@ class Store:
             found = "none" if row is None else row[0]
             raise TastemakerError(
                 f"{location} is not a tastemaker store of schema version {SCHEMA_VERSION} "
-                f"(found {found}); point --db at another file or remove it"
+                f"(found {found}); use another store file or remove it"
             )
 
     def close(self) -> None:

@@ -38,7 +38,8 @@ def _voyager():
         import voyager
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise InputError("approximate indexes need Spotify's Voyager",
-                         hint="install the serve extra: pip install 'tastemaker[serve]', or use --index exact") from exc
+                         hint="install the serve extra: pip install 'tastemaker[serve]', or use an exact index",
+                         setting="index") from exc
     return voyager
 
 

@@ -18,7 +18,7 @@ and checked before anything is written, and written in one transaction: an unkno
 text or a malformed row is one error naming the file, the row and the column, and nothing is
 written. The same bytes twice are a no-op.
 
-With ``new_artists=True`` (``--new-artists``), a text about an artist the store does not know
+With ``new_artists=True``, a text about an artist the store does not know
 creates that artist (kind ``artist``, id = the given ``item_id``, else the name as written, with no
 plays): a fresh artist that ``tastemaker train`` then places from its descriptors.
 """
@@ -225,7 +225,8 @@ def _match(rec: dict, ids: set[str], by_name: dict[str, list[str]], created: dic
         return item_id
     if not matches:
         raise InputError(f"no item is named {rec[_NAME]!r}", **where, column=column,
-                         hint="check the spelling, give the item_id, or pass --new-artists to add it")
+                         hint="check the spelling, give the item_id, or let new artists be created",
+                         setting="new_artists")
     if len(matches) > 1:
         raise InputError(f"{len(matches)} items are named {rec[_NAME]!r} (ids {', '.join(sorted(matches))})",
                          **where, column=column, hint="give the item_id instead")
