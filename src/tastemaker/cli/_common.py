@@ -19,7 +19,7 @@ FLAGS = {
     "engine": "--engine", "spark_master": "--master", "events": "--events", "place": "--place/--no-place",
     "blend": "--blend", "M": "--M", "ef": "--ef", "ef_construction": "--ef-construction", "space": "--space",
     "new_artists": "--new-artists", "user": "--user", "db": "--db", "model": "--model", "week": "--week",
-    "format": "--format", "by": "--by", "inbox": "--inbox", "server": "--server",
+    "format": "--format", "by": "--by", "inbox": "--inbox", "server": "--server", "n": "-n", "output": "--output",
 }
 
 
