@@ -111,4 +111,4 @@ def test_bad_index_options(tm):
     code, _, err = tm("index", "--kind", "exact", "--M", 8)
     assert code == 2 and "are for Voyager indexes" in err
     code, _, err = tm("train", "--algorithm", "popularity", "--index", "voyager")
-    assert code == 1 and "needs a factor model" in err and "(see --index)" in err
+    assert code == 2 and "needs a factor model" in err and "(see --index)" in err

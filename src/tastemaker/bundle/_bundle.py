@@ -721,8 +721,6 @@ class ModelBundle:
         """
         from tastemaker.text import CulturalVectors
 
-        import tastemaker.cf  # noqa: F401  (registers the model classes)
-
         root = Path(root)
         version_dir = root if (root / "manifest.json").is_file() else current_version_dir(root)
         manifest, arrays = read_version(version_dir)

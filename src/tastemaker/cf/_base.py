@@ -139,6 +139,10 @@ class RecommenderBase(ABC):
         name = meta.get("class")
         target = MODEL_REGISTRY.get(name)
         if target is None:
+            from tastemaker.cf._registry import model_class
+
+            target = model_class(name)  # imported on first use
+        if target is None:
             raise ValueError(f"unknown model class {name!r} in model file")
         if cls is not RecommenderBase and not issubclass(target, cls):
             raise ValueError(f"model file holds a {name}, not a {cls.__name__}")
@@ -265,8 +269,6 @@ def _to_json_scalar(value):
 
 def load_model(path_or_file):
     """Load any tastemaker model file."""
-    import tastemaker.cf  # noqa: F401  (registers every model class)
-
     return RecommenderBase.load(path_or_file)
 
 

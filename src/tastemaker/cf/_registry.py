@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from tastemaker.errors import InputError
 
-__all__ = ["ALGORITHMS", "FACTOR_ALGORITHMS", "make_model"]
+__all__ = ["ALGORITHMS", "FACTOR_ALGORITHMS", "MODEL_MODULES", "make_model", "model_class"]
 
 #: model names, the default first
 ALGORITHMS = ("als", "sgd", "ease", "itemknn", "popularity")
 #: the factor models among them (retrieval indexes, placement and the blend need factors)
 FACTOR_ALGORITHMS = ("als", "sgd")
+#: model class -> the module that defines it (model files name their class)
+MODEL_MODULES = {"ImplicitALS": "tastemaker.cf.als", "SGDMatrixFactorization": "tastemaker.cf.sgd",
+                 "EASE": "tastemaker.cf.ease", "ItemKNN": "tastemaker.cf.itemknn",
+                 "Popularity": "tastemaker.cf.popularity"}
+
+
+def model_class(name: str):
+    """A model class by its class name (as saved in model files), or None."""
+    import importlib
+
+    module = MODEL_MODULES.get(name)
+    return None if module is None else getattr(importlib.import_module(module), name)
 
 
 def make_model(algorithm: str, params: dict | None = None, *, random_state: int = 0):
