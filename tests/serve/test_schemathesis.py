@@ -14,9 +14,11 @@ from tastemaker.serve import Engine, create_app  # noqa: E402
 CORE = {"/health", "/users", "/users/{user_id}", "/users/{user_id}/recommendations",
         "/users/{user_id}/explanations/{item_id}", "/items", "/items/{item_id}/similar", "/events"}
 
-# the spec does not depend on the data: the app gets its store and model per test, below
+# the spec does not depend on the data: the app gets its store and model per test, below (loaded
+# from the app's own spec, not over ASGI: that would start the app's lifespan with no store yet)
 app = create_app()
-schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+schema = schemathesis.openapi.from_dict(app.openapi())
+schema.app = app
 
 
 @pytest.fixture(autouse=True)
