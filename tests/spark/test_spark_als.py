@@ -39,6 +39,16 @@ def test_the_local_equivalent_trains_sparks_objective():
     assert model.random_state == 3
 
 
+def test_on_a_cluster_interactions_must_come_from_shared_storage():
+    from types import SimpleNamespace
+
+    cluster = SimpleNamespace(sparkContext=SimpleNamespace(master="spark://cluster:7077"))
+    data = SimpleNamespace(user_items=sp.csr_matrix(np.eye(3, dtype=np.float32)))
+    with pytest.raises(InputError) as info:  # the executors cannot read the driver's temporary files
+        fit_spark(data, {}, spark=cluster)
+    assert info.value.setting == "events"
+
+
 @pytest.mark.slow
 def test_export_round_trips_the_store(hetrec_store, tmp_path):
     with Store(hetrec_store, read_only=True) as store:
