@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,11 @@ import duckdb
 from tastemaker.data.store import Store
 
 _CHUNK = 1 << 20
+#: DuckDB's memory limit while an ingest stages and writes (a lower limit already set is kept):
+#: a 17M-row file needs about 1.2 GB of staged rows; beyond this they spill to ``<store>.tmp/``
+INGEST_MEMORY_LIMIT = 2 << 30
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -23,11 +30,12 @@ class IngestResult:
     Attributes
     ----------
     kind : str
-        ``"hetrec"``, ``"events"`` (CSV or Parquet) or ``"lastfm1k"``.
+        ``"hetrec"``, ``"events"`` (CSV or Parquet), ``"lastfm1k"`` or ``"tags"``.
     path : str
         The file or folder read.
     rows : int
-        Events written (for a skipped duplicate: the events written the first time).
+        Events written, or for ``"tags"`` the ``item_tags`` rows written (for a skipped
+        duplicate: what was written the first time).
     skipped_duplicate : bool
         True when these exact bytes were ingested before, so nothing was written.
     counts : dict of str to int
@@ -109,14 +117,15 @@ def run_ingest(
     con = store.con
     try:
         try:
-            stage(con)
-            before = store.stats()
-            with store.transaction():
-                rows = write(con)
-                con.execute(
-                    "INSERT INTO ingests VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
-                    [source_id, kind, path, rows],
-                )
+            with ingest_memory(con):
+                stage(con)
+                before = store.stats()
+                with store.transaction():
+                    rows = write(con)
+                    con.execute(
+                        "INSERT INTO ingests VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
+                        [source_id, kind, path, rows],
+                    )
             after = store.stats()
         finally:
             if store._con is not None:
@@ -126,6 +135,28 @@ def run_ingest(
         raise
     counts = {t: after[t] - before[t] for t in after if after[t] != before[t] and t != "ingests"}
     return IngestResult(kind, path, rows, False, counts, source_id)
+
+
+def ingest_memory(con: duckdb.DuckDBPyConnection) -> contextlib.AbstractContextManager:
+    """DuckDB's memory limit lowered to :data:`INGEST_MEMORY_LIMIT` inside the block, unless the
+    connection's own limit is already that low (then nothing changes)."""
+    (text,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    match = re.fullmatch(r"\s*([\d.]+)\s*([a-zA-Z]*)\s*", str(text))
+    unit = match.group(2).lower() if match else None
+    if unit not in _UNITS or float(match.group(1)) * _UNITS[unit] <= INGEST_MEMORY_LIMIT:
+        return contextlib.nullcontext()
+    return setting(con, "memory_limit", f"{INGEST_MEMORY_LIMIT}B")
+
+
+@contextlib.contextmanager
+def setting(con: duckdb.DuckDBPyConnection, name: str, value: object) -> Iterator[None]:
+    """DuckDB setting ``name`` = ``value`` inside the block, its previous value restored after."""
+    (old,) = con.execute("SELECT current_setting(?)", [name]).fetchone()
+    con.execute(f"SET {name} = ?", [value])
+    try:
+        yield
+    finally:
+        con.execute(f"SET {name} = ?", [old])
 
 
 def drop_temp(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:

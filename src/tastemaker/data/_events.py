@@ -43,8 +43,6 @@ header, is read as a Last.fm-1K listening log instead (see ``tastemaker.data._la
 from __future__ import annotations
 
 import os
-import zlib
-from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -52,22 +50,13 @@ import duckdb
 from tastemaker.data._common import IngestResult, Steps, fingerprint, run_ingest
 from tastemaker.data._event_rows import (
     ALL_COLUMNS,
-    CHECKS,
     REQUIRED_COLUMNS,
     TEMP_TABLES,
-    create_typed,
+    stage_events,
     write_events,
 )
-from tastemaker.data._validate import (
-    check_file,
-    ident,
-    open_binary,
-    literal,
-    physical_line,
-    raise_first_problem,
-    read_delimited,
-    read_header,
-)
+from tastemaker.data._sources import first_line, format_suffix, open_source, sniff
+from tastemaker.data._validate import check_file
 from tastemaker.data.store import Store
 from tastemaker.errors import InputError
 
@@ -108,17 +97,13 @@ def ingest_events(
         from tastemaker.data._lastfm1k import ingest_lastfm1k
 
         return ingest_lastfm1k(store, path, progress=progress)
-    with Steps(4, f"ingest {path.name}", progress) as steps:
+    with Steps(3, f"ingest {path.name}", progress) as steps:
         steps.step("fingerprint")
         source_id = fingerprint([path])
 
         def stage(con: duckdb.DuckDBPyConnection) -> None:
-            steps.step("read")
-            if fmt == "parquet":
-                _stage_parquet(con, path)
-            else:
-                _stage_csv(con, path, delim)
-            steps.step("validate")
+            steps.step("read and validate")
+            _stage(con, path, fmt, delim)
 
         def write(con: duckdb.DuckDBPyConnection) -> int:
             steps.step("write")
@@ -132,31 +117,13 @@ def ingest_events(
 
 def detect_format(path: Path) -> tuple[str, str]:
     """``("parquet", "")``, ``("csv", delimiter)`` or ``("lastfm1k", "\\t")`` for ``path``."""
-    suffixes = [s.lower() for s in path.suffixes]
-    suffix = suffixes[-2] if suffixes[-1:] == [".gz"] and len(suffixes) > 1 else path.suffix.lower()
-    try:
-        with open_binary(path) as f:
-            first = f.readline(1 << 16)
-    except (EOFError, OSError, zlib.error) as exc:  # a truncated or corrupt .gz
-        raise InputError(f"cannot be decompressed ({exc})", path=path,
-                         hint="the gzip file is damaged or cut short; compress the file again") from None
-    with open(path, "rb") as f:
-        magic = f.read(4)
-    if suffix in (".parquet", ".pq"):
-        with open(path, "rb") as f:
-            f.seek(max(0, path.stat().st_size - 4))
-            tail = f.read(4)
-        if magic != b"PAR1" or tail != b"PAR1":
-            raise InputError(
-                "is not a Parquet file (no PAR1 magic bytes)", path=path,
-                hint="write it with a Parquet library, or name a CSV file .csv",
-            )  # fmt: skip
-        return "parquet", ""
-    if magic == b"PAR1":
-        return "parquet", ""
+    fmt, delim = sniff(path)
+    if fmt == "parquet":
+        return fmt, ""
+    suffix = format_suffix(path)
     if suffix == ".csv":
         return "csv", ","
-    fields = [f.strip().lower() for f in first.decode("utf-8", "replace").split("\t")]
+    fields = [f.strip().lower() for f in first_line(path).decode("utf-8", "replace").split("\t")]
     if "user_id" in fields:
         return "csv", "\t"
     if suffix == ".tsv" or len(fields) == 6:
@@ -164,62 +131,12 @@ def detect_format(path: Path) -> tuple[str, str]:
     return "csv", ","
 
 
-def check_columns(names: Sequence[str], path: Path, row: int | None) -> list[str]:
-    """Lower-cased ``names``, if they are the event columns: all required, none unknown."""
-    lowered = [name.lower() for name in names]
-    for i, name in enumerate(lowered):
-        if name in lowered[:i]:
-            raise InputError(
-                f"column {names[i]!r} appears twice", path=path, row=row, column=names[i],
-                hint="give each column once",
-            )  # fmt: skip
-    allowed = ", ".join(ALL_COLUMNS)
-    unknown = [n for n, low in zip(names, lowered) if low not in ALL_COLUMNS]
-    if unknown:
-        raise InputError(
-            "unknown column(s) " + ", ".join(repr(n) for n in unknown), path=path, row=row,
-            column=unknown[0], hint=f"rename or drop them; the columns are {allowed}",
-        )  # fmt: skip
-    missing = [n for n in REQUIRED_COLUMNS if n not in lowered]
-    if missing:
-        raise InputError(
-            "missing required column(s) " + ", ".join(missing), path=path, row=row,
-            column=missing[0], hint="the required columns are " + ", ".join(REQUIRED_COLUMNS),
-        )  # fmt: skip
-    return lowered
-
-
-def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, delim: str) -> None:
-    columns = check_columns(read_header(path, delim), path, row=1)
-    if read_delimited(con, "_tm_raw", path, columns, delim=delim, header=True) == 0:
-        raise InputError("has a header but no data rows", path=path, row=2, hint="add events")
-    create_typed(con, "_tm_raw", columns, row_sql="rowid + 2")
-    raise_first_problem(
-        con, "_tm_typed", CHECKS, path=path, row_of=lambda r: physical_line(path, r - 1, 1, delim)
-    )
-
-
-def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    source = f"read_parquet({literal(str(path))}, file_row_number = true)"
-    try:
-        described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
-    except duckdb.Error as exc:
-        first = str(exc).splitlines()[0]
-        raise InputError(f"cannot be read as Parquet ({first})", path=path) from None
-    names = [row[0] for row in described if row[0] != "file_row_number"]
-    columns = check_columns(names, path, row=None)
-    casts = ", ".join(
-        f"CAST({ident(name)} AS VARCHAR) AS {ident(low)}" for name, low in zip(names, columns)
-    )
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _tm_raw AS "
-            f"SELECT file_row_number + 1 AS _file_row, {casts} FROM {source}"
-        )
-    except duckdb.Error as exc:
-        first = str(exc).splitlines()[0]
-        raise InputError(f"cannot be read as Parquet ({first})", path=path) from None
-    if con.execute("SELECT count(*) FROM _tm_raw").fetchone()[0] == 0:
+def _stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, delim: str) -> None:
+    source = open_source(
+        con, path, fmt, delim, allowed=ALL_COLUMNS, required=REQUIRED_COLUMNS,
+        example='{"user_id": "u1", "item_id": "a1", "event": "play", "count": 1, "timestamp": null}',
+    )  # fmt: skip
+    if stage_events(con, source) == 0:
+        if fmt == "csv":
+            raise InputError("has a header but no data rows", path=path, row=2, hint="add events")
         raise InputError("has no rows", path=path, hint="add events")
-    create_typed(con, "_tm_raw", columns, row_sql="_file_row")
-    raise_first_problem(con, "_tm_typed", CHECKS, path=path)

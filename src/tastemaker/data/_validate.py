@@ -81,8 +81,8 @@ class Check:
 
     Parameters
     ----------
-    column : str
-        The column the error message names.
+    column : str or None
+        The column the error message names (None: the whole row).
     bad : str
         SQL condition, true for a bad row (write NULL handling explicitly).
     message : str
@@ -93,7 +93,7 @@ class Check:
         SQL expression shown as ``{value}``; defaults to the column.
     """
 
-    column: str
+    column: str | None
     bad: str
     message: str
     hint: str
@@ -129,14 +129,29 @@ def raise_first_problem(
         f"WHERE {row} = ?",
         [bad_row],
     ).fetchone()[0]
+    raise problem(check, value, path=path, row=int(row_of(bad_row) if row_of else bad_row))
+
+
+def problem_case(checks: Sequence[Check]) -> str:
+    """SQL: the index of the first check a row fails (checks in order), NULL if it fails none.
+
+    Materialised next to the rows (a TINYINT), it lets one scan both keep the rows and find
+    the first bad one: the smallest row with a non-NULL index, and that index is the check
+    :func:`raise_first_problem` would pick for it (ties go to the check listed first).
+    """
+    if not checks:
+        return "NULL::TINYINT"
+    whens = " ".join(f"WHEN {c.bad} THEN {i}" for i, c in enumerate(checks))
+    return f"CAST(CASE {whens} END AS TINYINT)"
+
+
+def problem(check: Check, value: str | None, *, path, row: int | None) -> InputError:
+    """The InputError for ``check`` failing on ``value`` (the offending text, None if empty)."""
     shown = "empty" if value is None else repr(value)
-    raise InputError(
-        check.message.format(value=shown),
-        path=path,
-        row=int(row_of(bad_row) if row_of else bad_row),
-        column=check.column,
+    return InputError(
+        check.message.format(value=shown), path=path, row=row, column=check.column,
         hint=check.hint,
-    )
+    )  # fmt: skip
 
 
 def physical_line(path: Path, record: int, header_lines: int, delim: str | None = None) -> int:
@@ -172,6 +187,29 @@ def physical_line(path: Path, record: int, header_lines: int, delim: str | None 
 _LINE = re.compile(r"Line: (\d+)")
 
 
+def csv_relation(
+    path: Path,
+    columns: Sequence[str],
+    *,
+    delim: str,
+    header: bool,
+    quote: str = '"',
+    encoding: str = "utf-8",
+) -> str:
+    """SQL for DuckDB's strict CSV reader over ``path``: text columns ``columns``, no sniffing.
+
+    Scanning it in a ``CREATE TABLE ... AS`` keeps file order (DuckDB preserves insertion
+    order), so the new table's ``rowid`` is the record's index. Turn read errors into an
+    InputError with :func:`read_error`.
+    """
+    spec = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in columns) + "}"
+    return (
+        f"read_csv({literal(str(path))}, header = {str(header).lower()}, delim = {literal(delim)}, "
+        f"quote = {literal(quote)}, escape = {literal(quote or '')}, encoding = {literal(encoding)}, "
+        f"columns = {spec}, auto_detect = false, strict_mode = true)"
+    )
+
+
 def read_delimited(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -189,24 +227,18 @@ def read_delimited(
     ``rowid + 1 + header`` is the record's row number when there are no blank lines. Read errors
     (bad UTF-8, a wrong number of fields, an unclosed quote) become one InputError naming the row.
     """
-    spec = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in columns) + "}"
-    escape = quote or ""
-    sql = (
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv({literal(str(path))}, "
-        f"header = {str(header).lower()}, delim = {literal(delim)}, quote = {literal(quote)}, "
-        f"escape = {literal(escape)}, encoding = {literal(encoding)}, columns = {spec}, "
-        f"auto_detect = false, strict_mode = true)"
-    )
+    source = csv_relation(path, columns, delim=delim, header=header, quote=quote, encoding=encoding)
     try:
-        con.execute(sql)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {source}")
     except duckdb.Error as exc:
-        raise _read_error(exc, path, columns, delim, encoding) from None
+        raise read_error(exc, path, columns, delim, encoding) from None
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
-def _read_error(
+def read_error(
     exc: duckdb.Error, path: Path, columns: Sequence[str], delim: str, encoding: str
 ) -> InputError:
+    """The InputError for a DuckDB CSV read error: the row, and what is wrong in words."""
     text = str(exc)
     match = _LINE.search(text)
     row = int(match.group(1)) if match else None
