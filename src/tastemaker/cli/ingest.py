@@ -14,7 +14,8 @@ def ingest() -> None:
 
 def _report(result) -> None:
     if result.skipped_duplicate:
-        click.echo(f"{result.path}: already ingested ({result.rows:,} events), nothing written")
+        what = "tags given" if result.kind == "tags" else "events"
+        click.echo(f"{result.path}: already ingested ({result.rows:,} {what}), nothing written")
         return
     counts = ", ".join(f"{v:,} {k}" for k, v in result.counts.items() if v)
     click.echo(f"{result.path}: ingested {counts or 'nothing'}")
@@ -41,3 +42,15 @@ def ingest_events_cmd(ctx: Context, file: str) -> None:
 
     with ctx.store() as store:
         _report(ingest_events(store, file))
+
+
+@ingest.command("tags")
+@click.argument("file", type=click.Path())
+@pass_ctx
+def ingest_tags_cmd(ctx: Context, file: str) -> None:
+    """Tags people gave items: CSV, Parquet or JSON Lines with columns item_id, tag and optionally
+    user_id, timestamp. Items not in the store are created as artists."""
+    from tastemaker.data import ingest_tags
+
+    with ctx.store() as store:
+        _report(ingest_tags(store, file))

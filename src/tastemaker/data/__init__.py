@@ -7,8 +7,8 @@
 >>> data.user_items.shape                                      # doctest: +SKIP
 (1892, 17632)
 
-The event file schema is in ``tastemaker.data._events``; the skip rule in
-``tastemaker.data.interactions``.
+The event file schema is in ``tastemaker.data._events``, the tag file schema in
+``tastemaker.data._tags``; the skip rule in ``tastemaker.data.interactions``.
 """
 
 from tastemaker.data._common import IngestResult
@@ -16,6 +16,7 @@ from tastemaker.data._event_rows import EVENT_TYPES, OPTIONAL_COLUMNS, REQUIRED_
 from tastemaker.data._events import ingest_events
 from tastemaker.data._hetrec import ingest_hetrec
 from tastemaker.data._lastfm1k import ingest_lastfm1k
+from tastemaker.data._tags import TAG_COLUMNS, TAG_REQUIRED_COLUMNS, ingest_tags
 from tastemaker.data.download import HETREC_URL, download_hetrec, find_hetrec
 from tastemaker.data.interactions import Interactions, load_interactions
 from tastemaker.data.queries import item_names_for, item_tags, user_friends
@@ -31,12 +32,15 @@ __all__ = [
     "ingest_hetrec",
     "ingest_events",
     "ingest_lastfm1k",
+    "ingest_tags",
     "download_hetrec",
     "find_hetrec",
     "HETREC_URL",
     "EVENT_TYPES",
     "REQUIRED_COLUMNS",
     "OPTIONAL_COLUMNS",
+    "TAG_COLUMNS",
+    "TAG_REQUIRED_COLUMNS",
     "Vocabulary",
     "UnknownIdError",
     "Interactions",

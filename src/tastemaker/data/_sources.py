@@ -256,6 +256,8 @@ def _open_jsonl(con: duckdb.DuckDBPyConnection, path: Path, names: dict, example
         )
     except duckdb.Error as exc:
         raise _jsonl_read_error(path, exc) from None
+    if con.execute(f"SELECT count(*) FROM {_JSON_TABLE}").fetchone()[0] == 0:
+        raise InputError("has no rows", path=path, hint=f"write one JSON object per line, e.g. {example}")
     row_of = lambda index: _json_line(path, index + 1)  # noqa: E731
     objects = f"(SELECT rowid + 1 AS _row, json FROM {_JSON_TABLE})"
     raise_first_problem(con, objects, [Check(
