@@ -12,15 +12,20 @@ item carrying the 3 whose directions it is closest to; 12,000 artists, each item
 from 40 per strongest tag (about 13 items each, similar items share artists, so the per-artist
 cap can bind). Popularity is the real one from the matrix.
 
-Stages timed (medians over ``--runs``): candidates (Voyager HNSW batch search, ``--candidates``
-per user, played items excluded), compiled re-ranking (filter, blend, per-artist cap, tag
-coverage, exploration, explanation anchors), and, separately, storing the playlists with their
-rendered one-line explanations in a DuckDB store. The HNSW build is a one-off per model (it is
-saved next to the model) and reported apart. Candidate recall against exact search is measured
-on a sample of users.
+The factors become a model bundle (:class:`~tastemaker.bundle.ModelBundle`, no content signals:
+the matrix has none, so its blend is collaborative filtering alone) with a Voyager index, saved
+once in ``benchmarks/results/`` and loaded (memory-mapped) as ``tastemaker discover-weekly``
+loads it. Stages timed (medians over ``--runs``): candidates (``bundle.recommend_batch``: the
+Voyager HNSW batch search over the blend's item vectors, ``--candidates`` per user, played items
+excluded), compiled re-ranking (filter, score, per-artist cap, tag coverage, exploration,
+explanation anchors), and, separately, storing the playlists with their rendered one-line
+explanations in a DuckDB store. The index build is a one-off per model (saved with the bundle)
+and reported apart. Candidate recall against exact search is measured on a sample of users.
 
     .venv/bin/python benchmarks/bench_discover_weekly.py                # full run (~6 min)
     .venv/bin/python benchmarks/bench_discover_weekly.py --quick        # 50,000 users, no reference
+
+(The first run builds and saves the bundle's Voyager indexes, a few minutes on 2 cores.)
 """
 
 from __future__ import annotations
@@ -67,52 +72,33 @@ def side_data(item_factors: np.ndarray, counts: sp.csr_matrix, seed: int = 7, n_
                                 tag_names=np.asarray([f"tag{t}" for t in range(n_tags)]))
 
 
-def recommender(user_factors, item_factors, counts):
+def bundle_with_index(user_factors, item_factors, counts, threads: int):
+    """The factors as a model bundle with a Voyager index, saved once under ``benchmarks/results``
+    and loaded from there; returns the bundle and the index build time (0 when it was loaded)."""
+    from tastemaker.bundle import ModelBundle
     from tastemaker.cf import ImplicitALS
     from tastemaker.data import Vocabulary
-    from tastemaker.recommender import Recommender
+    from tastemaker.retrieval import factors_digest
 
-    model = ImplicitALS(factors=user_factors.shape[1])
-    model.user_factors_, model.item_factors_ = user_factors, item_factors
-    model.n_users_, model.n_items_ = user_factors.shape[0], item_factors.shape[0]
+    root = CACHE / f"bundle-360k-{factors_digest(item_factors)[:12]}"
+    if (root / "CURRENT").exists():
+        bundle = ModelBundle.load(root)
+        print(f"loaded the bundle and its {bundle.index.kind} index from {root.name}")
+        return bundle, 0.0
+    # built the way a saved model is read back: nothing outside ImplicitALS writes its state
+    model = ImplicitALS._from_state({"class": "ImplicitALS", "params": {"factors": int(user_factors.shape[1])},
+                                     "scalars": {"n_users_": int(counts.shape[0]), "n_items_": int(counts.shape[1])}},
+                                    {"user_factors_": user_factors, "item_factors_": item_factors})
     users = Vocabulary(np.char.add("u", np.arange(counts.shape[0]).astype(str)), name="user")
     items = Vocabulary(np.char.add("i", np.arange(counts.shape[1]).astype(str)), name="item")
     names = np.char.add("Item ", np.arange(counts.shape[1]).astype(str))
-    return Recommender(model, users, items, names, counts.tocsr(), {"version": "bench-360k"})
-
-
-def voyager_index(rec, threads: int) -> float:
-    """Give ``rec`` a Voyager index for recommending (the retrieval module's defaults), its graph
-    cached in ``benchmarks/results``; returns the build time (0 when it came from the cache)."""
-    import io
-    import json
-
-    import voyager
-
-    from tastemaker.retrieval import ExactIndex, Retrieval, VoyagerIndex, factors_digest
-
-    factors = rec.model.item_factors_
-    digest = factors_digest(factors)
-    path = CACHE / f"voyager-ip-360k-{digest[:12]}.npz"
-    build = 0.0
-    if path.exists():
-        with np.load(path, allow_pickle=False) as data:
-            params = json.loads(str(data["params"]))
-            graph = voyager.Index.load(io.BytesIO(data["graph"].tobytes()))
-        params.pop("metric")
-        index = VoyagerIndex(factors, "ip", _graph=graph, **params)
-        print(f"loaded the Voyager graph from {path.name}")
-    else:
-        t = time.perf_counter()
-        index = VoyagerIndex(factors, "ip", num_threads=threads)
-        build = time.perf_counter() - t
-        print(f"built the Voyager index over {factors.shape[0]:,} items in {build:.1f}s (once per model; cached)")
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, params=np.array(json.dumps(index.params())),
-                 graph=np.frombuffer(index.graph.as_bytes(), dtype=np.uint8))
-        tmp.replace(path)
-    rec.index = Retrieval(index, ExactIndex(factors, "cosine"), rec.version, digest)
-    return build
+    bundle = ModelBundle(model, users, items, names, counts.tocsr(), metadata={"store": "bench-360k"})
+    t = time.perf_counter()
+    bundle.build_index("voyager", num_threads=threads)
+    build = time.perf_counter() - t
+    print(f"built the Voyager indexes over {counts.shape[1]:,} items in {build:.1f}s (once per model; saved)")
+    bundle.save(root)
+    return ModelBundle.load(root), build
 
 
 def implicit_top30(user_factors, item_factors, counts, threads: int) -> tuple[float, float]:
@@ -144,19 +130,18 @@ def main(argv=None) -> None:
     from tastemaker.data import Store
 
     uf, itf, counts = lastfm360k_model(64)
-    n_users = args.users or counts.shape[0]
-    uf, counts = uf[:n_users], counts[:n_users]
-    rec = recommender(uf, itf, counts)
+    bundle, build = bundle_with_index(uf, itf, counts, args.threads)
+    n_users = min(args.users or counts.shape[0], counts.shape[0])
+    users = None if n_users == counts.shape[0] else bundle.users.ids[:n_users]  # the first n: rows 0..n-1
     t = time.perf_counter()
     side = side_data(itf, counts)
     print(f"generated side data ({side.item_tags.shape[1]:,} tags, {len(side.artist_names):,} artists) in {time.perf_counter() - t:.1f}s")
-    build = voyager_index(rec, args.threads)
 
     gen = DiscoverWeekly(candidates=args.candidates, num_threads=args.threads)
     totals, cpus, stages, lists = [], [], [], None
     for run in range(args.runs + 1):  # run 0 compiles the kernels and warms the index
         t, c = time.perf_counter(), time.process_time()
-        lists = gen.generate(rec, side, "2026-W48", user_ids=None if run else rec.users.ids[:2000])
+        lists = gen.generate(bundle, side, "2026-W48", user_ids=users if run else bundle.users.ids[:2000])
         if run:
             totals.append(time.perf_counter() - t)
             cpus.append(time.process_time() - c)
@@ -179,17 +164,17 @@ def main(argv=None) -> None:
     played = sum(len(np.intersect1d(lists.items[u], hist[u].indices)) for u in probe)
     cap = max(np.bincount(side.artist[lists.items[u][lists.items[u] >= 0]]).max() for u in probe)
     tags = np.mean([len(np.unique(side.item_tags[lists.items[u]].indices)) for u in probe])
-    exact_ids, _ = rec.recommend_batch(30, user_rows=probe, exact=True, num_threads=args.threads)
+    exact_ids, _ = bundle.recommend_batch(30, user_rows=probe, exact=True, num_threads=args.threads)
     exact_cap = max(np.bincount(side.artist[row]).max() for row in exact_ids)
     exact_tags = np.mean([len(np.unique(side.item_tags[row].indices)) for row in exact_ids])
-    cand_ann, _ = rec.recommend_batch(args.candidates, user_rows=probe, num_threads=args.threads)
-    cand_exact, _ = rec.recommend_batch(args.candidates, user_rows=probe, exact=True, num_threads=args.threads)
+    cand_ann, _ = bundle.recommend_batch(args.candidates, user_rows=probe, num_threads=args.threads)
+    cand_exact, _ = bundle.recommend_batch(args.candidates, user_rows=probe, exact=True, num_threads=args.threads)
     recall = np.mean([len(np.intersect1d(a, b)) / len(b) for a, b in zip(cand_ann, cand_exact)])
     q = uf[probe]
     score_ratio = float(np.mean(np.einsum("uf,ukf->uk", q, itf[cand_ann]).sum(1)
                                 / np.einsum("uf,ukf->uk", q, itf[cand_exact]).sum(1)))
 
-    ref = [implicit_top30(uf, itf, counts, args.threads) for _ in range(args.reference_runs)]
+    ref = [implicit_top30(uf[:n_users], itf, counts[:n_users], args.threads) for _ in range(args.reference_runs)]
     med, cpu = statistics.median(totals), statistics.median(cpus)
     per_stage = {k: statistics.median(s[k] for s in stages) for k in stages[0]}
     print()
@@ -198,7 +183,7 @@ def main(argv=None) -> None:
           f"{os.getloadavg()[0]:.1f} (CPU s / {args.threads} is the wall time on {args.threads} free cores)")
     print("| method | wall s | CPU s | users/s | max per artist | distinct tags / list |")
     print("|---|---|---|---|---|---|")
-    print(f"| Discover Weekly: Voyager candidates + compiled re-rank + explanations | {med:.1f} | {cpu:.1f} | "
+    print(f"| Discover Weekly: bundle candidates (Voyager) + compiled re-rank + explanations | {med:.1f} | {cpu:.1f} | "
           f"{n_users / med:,.0f} | {cap} | {tags:.1f} |")
     print(f"| ↳ candidates (Voyager, k={args.candidates}) / re-rank+explain | "
           f"{per_stage['candidates']:.1f} / {per_stage['rerank']:.1f} | | | | |")

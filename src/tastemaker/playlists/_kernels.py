@@ -260,9 +260,8 @@ def _rerank_all(rows, cand, cf, h_ptr, h_idx, h_val, p_ptr, p_idx, artist, n_art
                       out_items, out_reason, out_anchor, out_score)
 
 
-def rerank(rows, cand, cf, history, previous, artist, item_tags, unit, pop, seeds, *, placed=None, size=30,
-           per_artist=2, n_explore=3, explore_pool=30, tag_penalty=0.3, tag_saturation=2, pop_penalty=0.1,
-           n_anchors=10, weak_cosine=0.3):
+def rerank(rows, cand, cf, history, previous, artist, item_tags, unit, pop, seeds, *, size, per_artist, n_explore,
+           explore_pool, tag_penalty, pop_penalty, placed=None, tag_saturation=2, n_anchors=10, weak_cosine=0.3):
     """Pick, order and explain ``size`` items per user from over-fetched candidates.
 
     Parameters
@@ -286,7 +285,7 @@ def rerank(rows, cand, cf, history, previous, artist, item_tags, unit, pop, seed
     placed : ndarray of bool (n_items,), optional
         Items placed without plays (explained as "because", never "fans": nobody plays them yet).
     size, per_artist, n_explore, explore_pool, tag_penalty, pop_penalty
-        As :class:`~tastemaker.playlists.DiscoverWeekly`'s parameters.
+        As :class:`~tastemaker.playlists.DiscoverWeekly`'s parameters (its defaults are the only ones).
     tag_saturation : int, default 2
         A tag counts as fully covered once this many picked items carry it.
     n_anchors : int, default 10
