@@ -61,8 +61,8 @@ def discover_weekly(user_id: UserId, engine: EngineDep, week: Week = None) -> Di
     except TastemakerError as exc:
         raise StoreUnavailable(str(exc)) from exc
     if not lists:
-        if not weeks and not engine.snapshot.has_user(user_id):
-            raise engine.snapshot.bundle.users._unknown(user_id)
+        if not weeks:
+            engine.snapshot.query(user_id)  # unknown to the model and the live store: 404 unknown user
         when = f"week {wanted}" if wanted else "any week"
         raise HTTPException(404, f"no Discover Weekly for user {user_id!r} in {when}; make one with "
                                  f"`tastemaker discover-weekly{' --week ' + wanted if wanted else ''}`"
@@ -101,10 +101,9 @@ def feedback(user_id: UserId, body: Feedback, engine: EngineDep) -> FeedbackAcce
     from tastemaker.data.interactions import SHORT_PLAY_MS
     from tastemaker.playlists import record_feedback
 
-    if body.item_id not in engine.snapshot.bundle.items:
-        raise engine.snapshot.bundle.items._unknown(body.item_id)
-    if not engine.snapshot.has_user(user_id):
-        raise engine.snapshot.bundle.users._unknown(user_id)
+    snapshot = engine.snapshot
+    snapshot.col(body.item_id)  # 404 for an item or a listener nobody knows
+    snapshot.query(user_id)
     try:
         with Store(engine.db_path) as store:
             record_feedback(store, user_id, body.item_id, body.event, duration_ms=body.duration_ms)
