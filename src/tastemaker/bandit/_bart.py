@@ -145,7 +145,7 @@ class BaRT:
         return self
 
     def policy(self, epsilon: float | None = None) -> Policy:
-        """The epsilon-greedy policy of the current reward model (ALS scores before any training)."""
+        """The epsilon-greedy policy of the current reward model (the recommender's scores before any training)."""
         eps = self.epsilon if epsilon is None else epsilon
         name = "BaRT" if self.model == "fm" else "BaRT-LR"
         return model_policy(self.reward_model_, self.space, eps, name=name, version=self.version_)

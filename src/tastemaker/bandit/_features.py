@@ -3,10 +3,12 @@
 One row per (page, card, position)::
 
     user | item | shelf type | hour (6 blocks of 4 h) | day of week | device | country (hashed)
-    | row | column | ALS score | log1p(listeners) | log1p(times shown to this user before)
+    | row | column | recommender score | log1p(listeners) | log1p(times shown to this user before)
     | log1p(times streamed by this user before)
 
-The last two are the listener's recent history with the card, the "recent listening" context:
+The recommender score is :attr:`CandidateSet.cf <tastemaker.bandit.CandidateSet>`: the model
+bundle's blended score on the home screen, the factors' inner product in the simulator. The last
+two are the listener's recent history with the card, the "recent listening" context:
 they let the model tell a card the user keeps streaming from one they keep passing over.
 """
 

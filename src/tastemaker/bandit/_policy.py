@@ -182,15 +182,16 @@ def popularity_policy(epsilon: float = 0.0) -> Policy:
 
 
 def greedy_cf_policy(epsilon: float = 0.0) -> Policy:
-    """The cards with the highest ALS score first (no learning from the home screen)."""
+    """The cards with the highest recommender score first (the bundle's blend on the home screen,
+    ALS in the simulator; no learning from the home screen)."""
     return Policy("greedy CF" if epsilon == 0 else f"CF eps={epsilon:g}", lambda p: p.cands.cf,
                   epsilon=epsilon)
 
 
 def model_policy(model, space: FeatureSpace, epsilon: float, name: str = "BaRT",
                  version: str = "") -> Policy:
-    """Cards by a reward model's stream probability at the first position (``model=None``: ALS
-    score, the cold start before the first training)."""
+    """Cards by a reward model's stream probability at the first position (``model=None``: the
+    recommender's score, the cold start before the first training)."""
 
     def score(p: PageInput) -> np.ndarray:
         if model is None:
