@@ -13,7 +13,6 @@ from 1, blank ones included.
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,8 +20,16 @@ from pathlib import Path
 
 import duckdb
 
+from tastemaker.data._jsonl import (
+    JSON_TABLE,
+    json_line,
+    jsonl_read_error,
+    load_objects,
+    nested_checks,
+    objects_relation,
+    values_relation,
+)
 from tastemaker.data._validate import (
-    REENCODE_HINT,
     Check,
     csv_relation,
     ident,
@@ -37,9 +44,8 @@ from tastemaker.data._validate import (
 )
 from tastemaker.errors import InputError
 
-_JSON_TABLE = "_tm_json"
 #: temporary tables :func:`open_source` and :func:`stage_checked` may create (drop in reverse)
-SOURCE_TEMP_TABLES = (_JSON_TABLE, "_tm_typed", "_tm_rows", "_tm_ready")
+SOURCE_TEMP_TABLES = (JSON_TABLE, "_tm_typed", "_tm_rows", "_tm_ready")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
 
@@ -96,26 +102,29 @@ def check_columns(
     allowed: Sequence[str],
     required: Sequence[str],
     row: int | None,
-    first_rows: Mapping[str, int] | None = None,
+    row_of_name: Callable[[str], int] | None = None,
 ) -> list[str]:
     """Lower-cased ``names``, if all ``required`` are there and none is outside ``allowed``.
 
-    ``row`` is the row the errors name (the header's, or None for Parquet); ``first_rows`` the
-    row each name first appears on, where that differs per name (JSON Lines).
+    ``row`` is the row the errors name (the header's, or None for Parquet); ``row_of_name`` the
+    row a name first appears on, where that differs per name (JSON Lines; only called on error).
     """
-    where = first_rows or {}
+
+    def where(name: str) -> int | None:
+        return row_of_name(name) if row_of_name else row
+
     lowered = [name.lower() for name in names]
     for i, name in enumerate(lowered):
         if name in lowered[:i]:
             raise InputError(
-                f"column {names[i]!r} appears twice", path=path, row=where.get(names[i], row),
+                f"column {names[i]!r} appears twice", path=path, row=where(names[i]),
                 column=names[i], hint="give each column once",
             )  # fmt: skip
     unknown = [n for n, low in zip(names, lowered) if low not in allowed]
     if unknown:
         raise InputError(
             "unknown column(s) " + ", ".join(repr(n) for n in unknown), path=path,
-            row=where.get(unknown[0], row), column=unknown[0],
+            row=where(unknown[0]), column=unknown[0],
             hint="rename or drop them; the columns are " + ", ".join(allowed),
         )  # fmt: skip
     missing = [n for n in required if n not in lowered]
@@ -215,81 +224,18 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path, names: dict) -> So
     )  # fmt: skip
 
 
-def _json_line(path: Path, record: int) -> int:
-    """The 1-based line of JSON record ``record`` (1-based): DuckDB skips blank lines."""
-    seen = 0
-    with open_binary(path) as f:
-        for number, line in enumerate(f, start=1):
-            if line.strip():
-                seen += 1
-                if seen == record:
-                    return number
-    return record
-
-
-def _jsonl_read_error(path: Path, exc: duckdb.Error) -> InputError:
-    """Find the first undecodable or malformed line ourselves (DuckDB's line numbers are off)."""
-    with open_binary(path) as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError as bad:
-                return InputError(f"is not valid UTF-8 (byte 0x{line[bad.start]:02x})", path=path,
-                                  row=number, hint=REENCODE_HINT)
-            try:
-                json.loads(text)
-            except json.JSONDecodeError as bad:
-                return InputError(f"is not valid JSON ({bad.msg}, character {bad.colno})",
-                                  path=path, row=number, hint="write one JSON object per line")
-    first = str(exc).splitlines()[0].replace("Invalid Input Error: ", "")
-    return InputError(f"cannot be read as JSON Lines ({first})", path=path,
-                      hint="write one JSON object per line")
-
-
 def _open_jsonl(con: duckdb.DuckDBPyConnection, path: Path, names: dict, example: str) -> Source:
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_JSON_TABLE} AS "
-            f"SELECT json FROM read_ndjson_objects({literal(str(path))})"
-        )
-    except duckdb.Error as exc:
-        raise _jsonl_read_error(path, exc) from None
-    if con.execute(f"SELECT count(*) FROM {_JSON_TABLE}").fetchone()[0] == 0:
-        raise InputError("has no rows", path=path, hint=f"write one JSON object per line, e.g. {example}")
-    row_of = lambda index: _json_line(path, index + 1)  # noqa: E731
-    objects = f"(SELECT rowid + 1 AS _row, json FROM {_JSON_TABLE})"
-    raise_first_problem(con, objects, [Check(
-        None, "json_type(json) <> 'OBJECT'", "is a JSON {value}, not an object",
-        f"write each line as one object, e.g. {example}", value="lower(json_type(json))",
-    )], path=path, row_of=lambda r: row_of(r - 1))  # fmt: skip
-    keys = con.execute(
-        f"""SELECT key, min(rowid) FROM (SELECT rowid, unnest(json_keys(json)) AS key FROM {_JSON_TABLE})
-        GROUP BY key ORDER BY 2, 1"""
-    ).fetchall()
-    stored = [key for key, _ in keys]
-    first_rows = {key: row_of(int(index)) for key, index in keys}
-    columns = check_columns(stored, path, row=None, first_rows=first_rows, **names)
-    nested = [
-        Check(low, f"json_type(json, {literal(_json_path(key))}) IN ('ARRAY', 'OBJECT')",
-              f"{low} is a JSON array or object ({{value}})", "give one plain text or number per key",
-              value=f"json_extract(json, {literal(_json_path(key))})")
-        for key, low in zip(stored, columns)
-    ]  # fmt: skip
-    raise_first_problem(con, objects, nested, path=path, row_of=lambda r: row_of(r - 1))
-    select = ", ".join(
-        f"json_extract_string(json, {literal(_json_path(key))}) AS {ident(low)}"
-        for key, low in zip(stored, columns)
-    )
+    keys = load_objects(con, path, example)
+    stored = list(keys)
+    columns = check_columns(stored, path, row=None, row_of_name=lambda key: json_line(path, keys[key] + 1),
+                            **names)  # fmt: skip
+    raise_first_problem(con, objects_relation(), nested_checks(stored, columns), path=path,
+                        row_of=lambda r: json_line(path, r))  # fmt: skip
     return Source(
-        path, "jsonl", tuple(columns), f"(SELECT {select} FROM {_JSON_TABLE})", row_of=row_of,
-        read_error=lambda exc: _jsonl_read_error(path, exc),
+        path, "jsonl", tuple(columns), values_relation(stored, columns),
+        row_of=lambda index: json_line(path, index + 1),
+        read_error=lambda exc: jsonl_read_error(path, exc),
     )  # fmt: skip
-
-
-def _json_path(key: str) -> str:
-    return "$." + json.dumps(key)
 
 
 def stage_checked(
