@@ -229,6 +229,9 @@ class Store:
         con = self._connect_waiting(location)
         try:
             con.execute("SET TimeZone = 'UTC'")
+            # DuckDB draws its own bar on stdout for queries over 2 s (17M-row loads): it would
+            # mix into command output; the commands draw theirs (tqdm, on stderr)
+            con.execute("SET enable_progress_bar = false")
             if not self.read_only:
                 self._create_schema(con)
             self._check_version(con, location)
