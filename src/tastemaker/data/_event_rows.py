@@ -5,6 +5,7 @@ The columns and their rules are documented in ``tastemaker.data._events``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -13,7 +14,7 @@ import duckdb
 
 from tastemaker.data._common import drop_temp, setting
 from tastemaker.data._sources import SOURCE_TEMP_TABLES, Source, stage_checked
-from tastemaker.data._validate import Check, ident, literal
+from tastemaker.data._validate import Check, ident, literal, raise_first_problem
 from tastemaker.data.store import Store
 from tastemaker.errors import InputError
 
@@ -88,16 +89,18 @@ KEEP = {
 }  # fmt: skip
 
 
-def text_sql(name: str, present: Sequence[str], native: str | None = None) -> str:
+def text_sql(name: str, present: Sequence[str], native: str | None = None, *, large: bool = True) -> str:
     """SQL for column ``name`` as text: trimmed, empty as NULL; NULL if the file lacks it.
 
     A column stored with a non-text type (``native``, e.g. a Parquet BIGINT) is only cast.
+    ``large``: use :func:`trimmed_sql`, which pays off over many rows; a few rows are faster with
+    the plain ``trim`` (a smaller expression is quicker to plan than to run).
     """
     if name not in present:
         return "NULL::VARCHAR"
     if native is not None:
         return f"CAST({ident(name)} AS VARCHAR)"
-    return trimmed_sql(ident(name))
+    return trimmed_sql(ident(name)) if large else f"nullif(trim({ident(name)}), '')"
 
 
 def trimmed_sql(text: str) -> str:
@@ -142,13 +145,18 @@ def create_typed(
     raw: str,
     present: Sequence[str],
     types: Mapping[str, str] | None = None,
+    row_sql: str | None = None,
+    large: bool = True,
 ) -> None:
     """The temp view ``_tm_typed`` over ``raw``: trimmed text (empty → NULL), parsed numbers and
-    times. ``types`` gives the stored type of columns that are not text (Parquet)."""
+    times. ``types`` gives the stored type of columns that are not text (Parquet); ``row_sql``,
+    if given, becomes a ``_row`` column (file scans have none: their rows are numbered when
+    staged). ``large`` as in :func:`text_sql`."""
     types = types or {}
+    row = f"{row_sql} AS _row," if row_sql else ""
 
     def text(name: str) -> str:
-        return text_sql(name, present, types.get(name))
+        return text_sql(name, present, types.get(name), large=large)
 
     def number(name: str) -> str:
         if name in present and types.get(name):
@@ -157,7 +165,7 @@ def create_typed(
 
     ts_text, ts = timestamp_sql("timestamp", present, types.get("timestamp"))
     con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW _tm_typed AS SELECT
+        f"""CREATE OR REPLACE TEMP VIEW _tm_typed AS SELECT {row}
             {text("user_id")} AS user_id,
             {text("item_id")} AS item_id,
             lower({text("event")}) AS event,
@@ -191,12 +199,15 @@ def stage_events(con: duckdb.DuckDBPyConnection, source: Source) -> int:
     return rows
 
 
-def write_events(con: duckdb.DuckDBPyConnection, source: str) -> int:
-    """Insert the validated ``_tm_ready`` rows, new users and new items; returns events written."""
+def write_events(
+    con: duckdb.DuckDBPyConnection, source: str, rows: str = "_tm_ready", *, large: bool = True
+) -> int:
+    """Insert the validated ``rows`` (a relation with ``_row`` and the :data:`KEEP` columns), new
+    users and new items; returns events written. ``large``: insert without keeping row order."""
     con.execute(
-        """INSERT INTO users (user_id, country)
+        f"""INSERT INTO users (user_id, country)
         SELECT user_id, arg_min(country, _row) FILTER (WHERE country IS NOT NULL)
-        FROM _tm_ready t WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = t.user_id)
+        FROM {rows} t WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.user_id = t.user_id)
         GROUP BY user_id"""
     )
     con.execute(
@@ -212,20 +223,20 @@ def write_events(con: duckdb.DuckDBPyConnection, source: str) -> int:
                 arg_min(item_name, _row) FILTER (WHERE item_name IS NOT NULL) AS name,
                 arg_min(artist_id, _row) FILTER (WHERE artist_id IS NOT NULL) AS artist_id,
                 arg_min(artist, _row) FILTER (WHERE artist IS NOT NULL) AS artist
-            FROM _tm_ready t
+            FROM {rows} t
             WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.item_id = t.item_id)
             GROUP BY item_id
         )"""
     )
     # Order-free, so each thread fills whole row groups: the order-keeping insert writes
     # partial ones and merges them at commit, leaving a quarter of the file as free blocks.
-    with setting(con, "preserve_insertion_order", False):
+    with setting(con, "preserve_insertion_order", False) if large else contextlib.nullcontext():
         inserted = con.execute(
-            """INSERT INTO events
+            f"""INSERT INTO events
                 (user_id, item_id, event, count, duration_ms, ts, country, device, source)
             SELECT user_id, item_id, event, coalesce(count_value, 1.0),
                 CAST(round(duration_value) AS BIGINT), ts, country, device, ?
-            FROM _tm_ready""",
+            FROM {rows}""",
             [source],
         ).fetchone()
     return int(inserted[0])
@@ -269,8 +280,12 @@ def append_event_rows(
             f"unnest(${i + 1}::VARCHAR[]) AS {ident(c)}" for i, c in enumerate(ALL_COLUMNS)
         )
         con.execute(f"CREATE OR REPLACE TEMP TABLE _tm_raw AS SELECT {selects}", columns)
-        stage_events(con, Source(None, "rows", ALL_COLUMNS, "_tm_raw"))
+        # already a table: check and write the typed view over it (no staged copy, which
+        # would cost a live append more statements than the rows it holds)
+        large = len(rows) >= 100_000
+        create_typed(con, "_tm_raw", ALL_COLUMNS, row_sql="rowid", large=large)
+        raise_first_problem(con, "_tm_typed", CHECKS, path=None, row_of=lambda r: r + 1)
         with store.transaction():
-            return write_events(con, source)
+            return write_events(con, source, rows="_tm_typed", large=large)
     finally:
         drop_temp(con, TEMP_TABLES)
