@@ -146,3 +146,22 @@ def test_a_running_server_is_told_to_swap(week_store):
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.slow
+def test_the_weekly_job_on_spark(week_store, tmp_path):
+    """--engine spark: training, Discover Weekly and the exports on Spark (local[2]), the same
+    bundle and weekly tables as the local engine writes."""
+    pytest.importorskip("pyspark")
+    import pyarrow.parquet as pq
+
+    db, root = week_store
+    spark_settings = TrainSettings(engine="spark", params=dict(factors=8, iterations=5, regularization=0.1))
+    j = WeeklyJob(db, root, WeeklySettings(week=WEEK, train=spark_settings, playlist_size=3,
+                                           export=tmp_path / "exports"))
+    records = j.run()
+    assert all(r.status in ("done", "skipped") for r in records)
+    bundle = ModelBundle.load(root)
+    assert bundle.metadata.get("engine") == "spark" and bundle.version == records[1].model_version
+    assert playlists(db) == 36
+    assert pq.read_table(tmp_path / "exports" / WEEK / "recommendations.parquet").num_rows > 36

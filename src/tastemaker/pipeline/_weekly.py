@@ -299,19 +299,24 @@ class WeeklyJob:
         if not bundle.cf.has_factors:
             self.say("discover-weekly", f"skipped: a {type(bundle.cf).__name__} model has no factors")
             return {"skipped": "no factors"}, bundle.version, "skipped"
-        if self.settings.train.engine == "spark":
-            from tastemaker.spark import discover_weekly_spark
+        from tastemaker.playlists import DiscoverWeekly, discover_weekly, save_playlists
 
-            count = discover_weekly_spark(self.db_path, bundle, self.week, size=self.settings.playlist_size,
-                                          master=self.settings.train.spark_master)
-        else:
-            from tastemaker.playlists import DiscoverWeekly, discover_weekly
+        generator = DiscoverWeekly(size=self.settings.playlist_size,
+                                   candidates=max(200, 4 * self.settings.playlist_size))
+        # the store is read, then written, never held while the playlists are made: a running
+        # server keeps writing live events meanwhile
+        with Store(self.db_path, read_only=True) as store:
+            if self.settings.train.engine == "spark":  # candidates and re-ranking in the executors
+                from tastemaker.spark import default_master, spark_session
+                from tastemaker.spark import discover_weekly as discover_weekly_on_spark
 
-            generator = DiscoverWeekly(size=self.settings.playlist_size,
-                                       candidates=max(200, 4 * self.settings.playlist_size))
-            with Store(self.db_path) as store:
-                playlists = discover_weekly(store, bundle, self.week, generator=generator)
-            count = len(playlists)
+                spark = spark_session(self.settings.train.spark_master or default_master())
+                playlists = discover_weekly_on_spark(spark, store, bundle, self.week, generator=generator, save=False)
+            else:
+                playlists = discover_weekly(store, bundle, self.week, generator=generator, save=False)
+        with Store(self.db_path) as store:
+            save_playlists(store, playlists)
+        count = len(playlists)
         self.say("discover-weekly", f"{count:,} playlists for {self.week} (model {bundle.version})")
         return {"playlists": count}, bundle.version, "done"
 
