@@ -1,10 +1,11 @@
-"""The tiny store of tests/text/tiny_store.py, fresh for every test."""
+"""The tiny store of tests/text/tiny_store.py, fresh for every test, and a seeded generator."""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tastemaker.data import Store
@@ -18,3 +19,8 @@ _spec.loader.exec_module(tiny_store)
 def store(tmp_path):
     with Store(tmp_path / "tiny.duckdb") as s:
         yield tiny_store.fill(s)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

@@ -2,39 +2,59 @@
 
 Every signal is a *block*: a matrix with one row per item, and a way to turn a listener into a
 query vector for it. A block's raw score of item ``i`` is ``q_b . y_bi``; the blend standardises
-it per query over every item of the catalogue (mean 0, standard deviation 1) and sums the blocks
+it per query over the items the block is for (mean 0, standard deviation 1) and sums the blocks
 with learned weights::
 
     score_i = sum_b  w_b * (q_b . y_bi - q_b . mu_b) / sigma_b(q_b),   sigma_b(q)^2 = q' Sigma_b q
 
-where ``mu_b`` and ``Sigma_b`` are the mean and covariance of the block's item rows. Because the
-standardisation only needs those two statistics, the whole blend is the inner product of one
-concatenated query ``[w_b q_b / sigma_b]`` with one concatenated item vector ``[y_b]`` (minus a
-constant per query): a single maximum-inner-product search over the catalogue, exact or through
-an ANN index, serves the hybrid for warm and cold items alike.
+where ``mu_b`` and ``Sigma_b`` are the mean and covariance of the block's item rows over its
+*support*: every item, the items learned from plays (*warm*), or the items placed without plays
+(*cold*); outside its support a block gives 0. Because the standardisation only needs those two
+statistics, and because an item is either warm or cold (the ``cold`` column is 1 for exactly the
+cold ones, and carries the centring of the blocks restricted to one side), the whole blend is the
+inner product of one concatenated query with one concatenated item vector, minus a constant per
+query: a single maximum-inner-product search over the catalogue, exact or through an ANN index,
+serves the hybrid for warm and cold items alike.
 
-Blocks (:data:`BLOCKS`):
+Blocks (:data:`BLOCKS`), made from the bundle's item rows (``cf``, ``culture``, ``audio``,
+``prior``, ``cold``):
 
-========  =====================================================  ==================================
-block     item rows                                              query
-========  =====================================================  ==================================
-cf        the factor model's item factors (placed items: their   the listener's user factors
-          predicted factors)
-culture   cultural vectors (TF-IDF of tags and texts) reduced    the listener's profile: the
-          by a truncated SVD, unit length; 0 when undescribed    ``log(1 + plays)``-weighted mean
-                                                                 of their items' rows, unit length
-audio     standardised audio features, unit length; 0 if none    the same profile over audio rows
-prior     ``log(1 + taggers)`` of items placed without plays,    1
-          0 for items learned from plays
-cold      1 for items placed without plays, else 0               1
-========  =====================================================  ==================================
+========  =======  =============================================  ==================================
+block     support  item rows                                      query
+========  =======  =============================================  ==================================
+cf        all      the factor model's item factors (placed items  the listener's user factors
+                   their predicted factors)
+culture   warm     cultural vectors (TF-IDF of tags and texts)    the listener's profile: the
+                   reduced by a truncated SVD; 0 if undescribed   ``log(1 + plays)``-weighted sum of
+                                                                  their items' rows, unit length
+audio     all      standardised audio features; 0 if none         the same profile over audio rows
+taste     cold     the cultural rows and ``prior`` of the item    the listener's own ridge
+                                                                  regression of ``log(1 + plays)``
+                                                                  on those rows (and an intercept)
+                                                                  over the warm items (below)
+prior     cold     ``log(1 + taggers)``                           1
+cold      cold     1                                              1
+========  =======  =============================================  ==================================
+
+``taste`` is how a listener's history ranks items nobody has played: with ``A`` the warm items'
+rows ``[culture, 1, prior]``, their query is ``(A'A + Lambda)^-1 A' l`` (``l``: their
+``log(1 + plays)``, ``Lambda``: :data:`TASTE_ALPHA` on the cultural columns), computed from the
+profile's raw sum ``A' l`` with one shared ``(d + 2) x (d + 2)`` matrix, so it costs a few
+microseconds per query. It is the cultural analogue of re-fitting the user: what *they* play,
+explained by descriptors and tag popularity, instead of the population's map from descriptors to
+factors (``cf`` on placed items).
 
 ``prior`` and ``cold`` are neither centred nor rescaled: their weights are offsets in the units of
 the standardised scores (``cold`` at -0.5 moves every item nobody has played half a standard
 deviation down) and items learned from plays get exactly 0 from them.
 
-Similar items use the same blocks with each block's rows scaled to unit length and the item's own
-rows as the query (``cf`` then ranks by the cosine of the factors).
+Similar items use ``cf``, ``culture``, ``audio``, ``prior`` and ``cold`` over every item, each
+block's rows scaled to unit length and the item's own rows as the query (``cf`` then ranks by the
+cosine of the factors); ``taste`` needs a listener and takes no part.
+
+Explanations (:meth:`Blend.contributions`) report each block under its *signal*
+(:data:`SIGNAL_OF`: ``taste`` is cultural), so the signals a served item shows stay ``cf``,
+``culture``, ``audio``, ``prior`` and ``cold``.
 """
 
 from __future__ import annotations
@@ -44,14 +64,29 @@ from collections.abc import Mapping
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Blend", "BLOCKS", "profile_rows", "unit_rows"]
+__all__ = ["Blend", "BLOCKS", "SIGNAL_OF", "TASTE_ALPHA", "profile_rows", "unit_rows", "log_plays"]
 
 #: the blocks a blend may hold, in the order of the concatenated vectors
-BLOCKS = ("cf", "culture", "audio", "prior", "cold")
+BLOCKS = ("cf", "culture", "audio", "taste", "prior", "cold")
+#: the item rows a blend is fitted on (what :meth:`tastemaker.bundle.ModelBundle.blocks` gives)
+SOURCES = ("cf", "culture", "audio", "prior", "cold")
 #: blocks whose query is a profile of the listener's items in the block itself
 PROFILE_BLOCKS = ("culture", "audio")
 #: blocks whose query is the constant 1
 CONSTANT_BLOCKS = ("prior", "cold")
+#: the signal each block is reported as
+SIGNAL_OF = {"cf": "cf", "culture": "culture", "audio": "audio", "taste": "culture", "prior": "prior",
+             "cold": "cold"}
+#: the items each block scores when recommending (``all``, ``warm`` or ``cold``)
+SUPPORT = {"cf": "all", "culture": "warm", "audio": "all", "taste": "cold", "prior": "cold", "cold": "cold"}
+#: blocks of similar items (all over every item but the constant ones, which stay cold-only)
+SIMILAR_BLOCKS = ("cf", "culture", "audio", "prior", "cold")
+#: ridge penalty of the ``taste`` regression on the cultural columns (unit TF-IDF rows: the scale of
+#: a descriptor's weight); chosen on the cold-start benchmark's tuning split seeds 10-14 among
+#: 3, 10, 30 and 100
+TASTE_ALPHA = 30.0
+#: penalty of its intercept and ``prior`` columns (almost free)
+_FREE = 1e-3
 _TINY = 1e-12
 
 
@@ -62,12 +97,17 @@ def unit_rows(M: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(M / np.where(norms > 0, norms, 1.0), dtype=np.float32)
 
 
+def log_plays(history) -> sp.csr_matrix:
+    """``log(1 + plays)`` of a users x items history (skips and rejections weigh nothing)."""
+    W = sp.csr_matrix(history, dtype=np.float32, copy=True)
+    W.data = np.log1p(np.maximum(W.data, 0))
+    return W
+
+
 def profile_rows(history: sp.csr_matrix, M: np.ndarray) -> np.ndarray:
     """Listeners' profiles in a block: the ``log(1 + plays)``-weighted sum of their items' rows of
     ``M``, scaled to unit length (skips and rejected items weigh nothing; no rows: zeros)."""
-    W = sp.csr_matrix(history, dtype=np.float32, copy=True)
-    W.data = np.log1p(np.maximum(W.data, 0))
-    return unit_rows(np.asarray(W @ M, dtype=np.float32))
+    return unit_rows(np.asarray(log_plays(history) @ M, dtype=np.float32))
 
 
 class Blend:
@@ -91,7 +131,25 @@ class Blend:
     weights_ : dict
         The weights in use.
     stats_ : dict
-        ``{"recommend" | "similar": {block: (mean, covariance)}}`` over every item.
+        ``{"recommend" | "similar": {block: (mean, covariance)}}`` over each block's support.
+    taste_ : ndarray or None
+        ``(A'A + Lambda)^-1`` of the ``taste`` block (see the module docstring).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> blocks = {"cf": rng.normal(size=(6, 2)), "culture": rng.normal(size=(6, 3)),
+    ...           "prior": rng.random((6, 1)), "cold": np.array([[0], [0], [0], [0], [1], [1.0]])}
+    >>> blend = Blend({"culture": 0.5, "taste": 1.0, "cold": -0.2}).fit(blocks)
+    >>> blend.blocks_
+    ('cf', 'culture', 'taste', 'prior', 'cold')
+    >>> history = sp.csr_matrix(np.array([[3.0, 0, 1, 0, 0, 0]]))
+    >>> parts = blend.query_parts(rng.normal(size=(1, 2)), history, blocks)
+    >>> Q, offset = blend.query_matrix(parts)
+    >>> scores = blend.item_matrix(blocks) @ Q[0] - offset[0]
+    >>> shares = blend.contributions(parts, blocks, np.arange(6))
+    >>> bool(np.allclose(sum(shares.values()), scores, atol=1e-5))
+    True
     """
 
     def __init__(self, weights: Mapping[str, float] | None = None, standardise: bool = True):
@@ -105,32 +163,89 @@ class Blend:
     def fit(self, blocks: Mapping[str, np.ndarray]) -> Blend:
         """Record the blocks' shapes and their item statistics; returns ``self``.
 
-        ``blocks`` maps block names to item rows (all with the same number of rows); ``cf`` is
-        required.
+        ``blocks`` maps source names (:data:`SOURCES`) to item rows (all with the same number of
+        rows); ``cf`` is required. ``taste`` is made when there are ``culture`` and ``cold``.
         """
         if "cf" not in blocks:
             raise ValueError("a blend needs the cf block (the item factors)")
-        unknown = sorted(set(blocks) - set(BLOCKS))
+        unknown = sorted(set(blocks) - set(SOURCES))
         if unknown:
-            raise ValueError(f"unknown blocks {unknown}; blocks are {BLOCKS}")
+            raise ValueError(f"unknown blocks {unknown}; blocks are {SOURCES}")
         n = {np.asarray(m).shape[0] for m in blocks.values()}
         if len(n) != 1:
             raise ValueError(f"every block needs one row per item, got row counts {sorted(n)}")
-        self.blocks_ = tuple(b for b in BLOCKS if b in blocks)
-        self.dims_ = {b: int(np.asarray(blocks[b]).reshape(len(blocks[b]), -1).shape[1]) for b in self.blocks_}
-        weights = dict(self.weights or {})
-        self.weights_ = {b: (1.0 if b == "cf" else float(weights.get(b, 0.0))) for b in self.blocks_}
-        self.stats_ = {"recommend": self._stats(blocks, unit=False), "similar": self._stats(blocks, unit=True)}
+        present = set(blocks)
+        if "culture" in blocks and "cold" in blocks:
+            present.add("taste")
+        self.blocks_ = tuple(b for b in BLOCKS if b in present)
+        self.dims_ = {b: int(self._rows(b, blocks).shape[1]) for b in self.blocks_}
+        self.weights_ = self._weights(self.weights)
+        cold = self._cold(blocks)
+        self.taste_ = self._fit_taste(blocks, cold) if "taste" in self.blocks_ else None
+        self.stats_ = {"recommend": self._stats(blocks, cold, unit=False),
+                       "similar": self._stats(blocks, cold, unit=True)}
         return self
 
-    def _stats(self, blocks, unit: bool) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    def _weights(self, weights) -> dict[str, float]:
+        weights = dict(weights or {})
+        return {b: (1.0 if b == "cf" else float(weights.get(b, 0.0))) for b in self.blocks_}
+
+    @staticmethod
+    def _cold(blocks) -> np.ndarray:
+        n = len(blocks["cf"])
+        if "cold" not in blocks:
+            return np.zeros(n, dtype=bool)
+        return np.asarray(blocks["cold"], dtype=np.float32).reshape(n, -1)[:, 0] > 0
+
+    def _support(self, block: str, kind: str) -> str:
+        if block in CONSTANT_BLOCKS:
+            return "cold"
+        if kind == "similar" or "cold" not in self.blocks_:
+            return "all"
+        return SUPPORT[block]
+
+    def _rows(self, block: str, blocks) -> np.ndarray:
+        """A block's item rows before masking (float32, 2-D)."""
+        n = len(blocks["cf"])
+        if block == "taste":
+            parts = [np.asarray(blocks["culture"], np.float32).reshape(n, -1)]
+            if "prior" in blocks:
+                parts.append(np.asarray(blocks["prior"], np.float32).reshape(n, -1)[:, :1])
+            return np.hstack(parts)
+        return np.asarray(blocks[block], dtype=np.float32).reshape(n, -1)
+
+    def _fit_taste(self, blocks, cold: np.ndarray) -> np.ndarray:
+        """``(A'A + Lambda)^-1`` over the warm items' rows ``A = [culture, 1, prior]``."""
+        A = self._taste_design(blocks)[~cold].astype(np.float64)
+        gram = A.T @ A
+        d = self.dims_["culture"]
+        penalty = np.full(gram.shape[0], _FREE)
+        penalty[:d] = TASTE_ALPHA
+        gram[np.diag_indices_from(gram)] += penalty
+        return np.linalg.inv(gram)
+
+    def _taste_design(self, blocks) -> np.ndarray:
+        n = len(blocks["cf"])
+        parts = [np.asarray(blocks["culture"], np.float32).reshape(n, -1), np.ones((n, 1), np.float32)]
+        if "prior" in blocks:
+            parts.append(np.asarray(blocks["prior"], np.float32).reshape(n, -1)[:, :1])
+        return np.hstack(parts)
+
+    def _stats(self, blocks, cold: np.ndarray, unit: bool) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        kind = "similar" if unit else "recommend"
         out = {}
-        for b in self.blocks_:
-            M = self.block_rows(b, blocks[b], unit=unit).astype(np.float64)
+        for b in self._layout(kind):
+            M = self.block_rows(b, self._rows(b, blocks), unit=unit)
+            support = self._support(b, kind)
+            if support != "all":
+                M = M[cold if support == "cold" else ~cold]
+            M = M.astype(np.float64)
+            if len(M) == 0:
+                out[b] = (np.zeros(M.shape[1]), np.zeros((M.shape[1], M.shape[1])))
+                continue
             mean = M.mean(axis=0)
             centred = M - mean
-            cov = centred.T @ centred / max(len(M), 1)
-            out[b] = (mean, cov)
+            out[b] = (mean, centred.T @ centred / len(M))
         return out
 
     def block_rows(self, block: str, M: np.ndarray, unit: bool = False) -> np.ndarray:
@@ -139,6 +254,12 @@ class Blend:
         if unit and block not in CONSTANT_BLOCKS:
             return unit_rows(M)
         return M
+
+    def _layout(self, kind: str) -> tuple[str, ...]:
+        """The blocks of the concatenated vectors of ``kind`` (recommend or similar)."""
+        if kind == "similar":
+            return tuple(b for b in self.blocks_ if b in SIMILAR_BLOCKS)
+        return self.blocks_
 
     @property
     def active_(self) -> tuple[str, ...]:
@@ -149,79 +270,146 @@ class Blend:
         """A copy with other weights and the same statistics (e.g. ``{"cf": 1}``, not
         standardised: the collaborative model alone)."""
         other = Blend(dict(weights), self.standardise if standardise is None else standardise)
-        other.blocks_, other.dims_, other.stats_ = self.blocks_, self.dims_, self.stats_
-        other.weights_ = {b: (1.0 if b == "cf" else float(weights.get(b, 0.0))) for b in self.blocks_}
+        other.blocks_, other.dims_, other.stats_, other.taste_ = self.blocks_, self.dims_, self.stats_, self.taste_
+        other.weights_ = other._weights(weights)
         return other
 
     # --- vectors --------------------------------------------------------------------------------
     def item_matrix(self, blocks: Mapping[str, np.ndarray], kind: str = "recommend") -> np.ndarray:
         """Concatenated item vectors (n_items x sum of dims) for ``kind`` = recommend or similar."""
-        unit = kind == "similar"
-        parts = [self.block_rows(b, blocks[b], unit=unit) for b in self.blocks_]
+        cold = self._cold(blocks)
+        parts = [self._masked(b, self.block_rows(b, self._rows(b, blocks), unit=kind == "similar"), cold, kind)
+                 for b in self._layout(kind)]
         return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)
+
+    def _masked(self, block: str, rows: np.ndarray, cold: np.ndarray, kind: str) -> np.ndarray:
+        support = self._support(block, kind)
+        if support == "all" or block == "cold":  # the cold column is already 0 for warm items
+            return rows
+        keep = cold if support == "cold" else ~cold
+        return rows * keep[:, None].astype(np.float32)
 
     def query_parts(self, user_vectors: np.ndarray, history: sp.csr_matrix | None,
                     blocks: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Per-block query vectors (m x dim) of listeners: their user factors and profiles."""
+        """Per-block query vectors (m x dim) of listeners: their user factors, profiles and taste."""
         U = np.atleast_2d(np.asarray(user_vectors, dtype=np.float32))
         parts = {"cf": U}
+        L = None if history is None else log_plays(history)
         for b in self.blocks_:
-            if b in PROFILE_BLOCKS:
-                if history is None or not self.weights_.get(b):
+            if b in PROFILE_BLOCKS or b == "taste":
+                if L is None or not self.weights_.get(b):
                     parts[b] = np.zeros((len(U), self.dims_[b]), np.float32)
+                elif b == "taste":
+                    parts[b] = self._taste_query(L, blocks)
                 else:
-                    parts[b] = profile_rows(history, self.block_rows(b, blocks[b]))
+                    parts[b] = unit_rows(np.asarray(L @ self._rows(b, blocks), dtype=np.float32))
             elif b in CONSTANT_BLOCKS:
                 parts[b] = np.ones((len(U), 1), np.float32)
         return parts
 
-    def similar_parts(self, cols, blocks: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Per-block query vectors of items (for similar items): their own unit rows."""
-        cols = np.atleast_1d(np.asarray(cols, dtype=np.int64))
-        return {b: self.block_rows(b, np.asarray(blocks[b])[cols], unit=True) for b in self.blocks_}
+    def _taste_query(self, L: sp.csr_matrix, blocks) -> np.ndarray:
+        """``(A'A + Lambda)^-1 A' l`` without the intercept: one row per listener."""
+        n = len(blocks["cf"])
+        raw = [np.asarray(L @ np.asarray(blocks["culture"], np.float32).reshape(n, -1), dtype=np.float64),
+               np.asarray(L.sum(axis=1), dtype=np.float64).reshape(-1, 1)]
+        if "prior" in blocks:
+            raw.append(np.asarray(L @ np.asarray(blocks["prior"], np.float32).reshape(n, -1)[:, :1], np.float64))
+        w = np.hstack(raw) @ self.taste_
+        d = self.dims_["culture"]
+        return np.ascontiguousarray(np.delete(w, d, axis=1), dtype=np.float32)
 
-    def _scales(self, parts: Mapping[str, np.ndarray], kind: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per block: the factor ``w_b / sigma_b(q)`` of every query, and the offset ``q . mu_b``."""
+    def similar_parts(self, cols, blocks: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Per-block query vectors of items (for similar items): their own unit rows; ``prior``
+        and ``cold`` only for an item placed without plays (its prior, and 1), so a played item's
+        neighbours are ranked by likeness alone."""
+        cols = np.atleast_1d(np.asarray(cols, dtype=np.int64))
+        cold = self._cold(blocks)[cols].astype(np.float32)[:, None]
         out = {}
-        for b in self.blocks_:
-            w = self.weights_.get(b, 0.0)
+        for b in self._layout("similar"):
+            rows = self.block_rows(b, self._rows(b, blocks)[cols], unit=True)
+            out[b] = rows * cold if b in CONSTANT_BLOCKS else rows
+        return out
+
+    def _standardisers(self, parts: Mapping[str, np.ndarray], kind: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per block: ``1 / sigma_b(q)`` of every query and the centre ``q . mu_b`` (constant
+        blocks: 1 and 0)."""
+        out = {}
+        for b in self._layout(kind):
             q = np.asarray(parts[b], dtype=np.float64)
-            mean, cov = self.stats_[kind][b]
-            if not w:
-                out[b] = (np.zeros(len(q)), np.zeros(len(q)))
-                continue
             if b in CONSTANT_BLOCKS or not self.standardise:  # constant blocks are on the standardised scale
-                out[b] = (np.full(len(q), w), np.zeros(len(q)))
+                out[b] = (np.ones(len(q)), np.zeros(len(q)))
                 continue
+            mean, cov = self.stats_[kind][b]
             sigma = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", q, cov, q), 0.0))
-            factor = np.where(sigma > _TINY, w / np.maximum(sigma, _TINY), 0.0)
-            out[b] = (factor, q @ mean)
+            out[b] = (np.where(sigma > _TINY, 1.0 / np.maximum(sigma, _TINY), 0.0), q @ mean)
         return out
 
     def query_matrix(self, parts: Mapping[str, np.ndarray], kind: str = "recommend") -> tuple[np.ndarray, np.ndarray]:
         """The concatenated queries (m x sum of dims) and the constant to subtract from their
         inner products with :meth:`item_matrix` to get the standardised blend."""
-        scales = self._scales(parts, kind)
-        pieces, offset = [], np.zeros(len(next(iter(parts.values()))))
-        for b in self.blocks_:
-            factor, mean_score = scales[b]
-            pieces.append(np.asarray(parts[b], dtype=np.float32) * factor[:, None].astype(np.float32))
-            offset += factor * mean_score
+        standard = self._standardisers(parts, kind)
+        m = len(next(iter(parts.values())))
+        offset, cold_shift = np.zeros(m), np.zeros(m)
+        factors = {}
+        for b in self._layout(kind):
+            inv_sigma, centre = standard[b]
+            factor = self.weights_.get(b, 0.0) * inv_sigma
+            factors[b] = factor
+            support = self._support(b, kind)
+            if b in CONSTANT_BLOCKS:
+                continue
+            if support in ("all", "warm"):
+                offset += factor * centre
+            if support == "warm":
+                cold_shift += factor * centre  # cold items get none of a warm block, centring included
+            elif support == "cold":
+                cold_shift -= factor * centre
+        pieces = []
+        for b in self._layout(kind):
+            piece = np.asarray(parts[b], dtype=np.float64) * factors[b][:, None]
+            if b == "cold":
+                piece = piece + cold_shift[:, None]
+            pieces.append(piece.astype(np.float32))
+        if "cold" not in self._layout(kind) and np.any(cold_shift):
+            raise AssertionError("blocks restricted to warm or cold items need the cold block")
         return np.ascontiguousarray(np.hstack(pieces), dtype=np.float32), offset.astype(np.float32)
+
+    def unit_scores(self, parts: Mapping[str, np.ndarray], blocks: Mapping[str, np.ndarray], cols=None,
+                    kind: str = "recommend", which=None) -> dict[str, np.ndarray]:
+        """Each block's standardised scores at weight 1 (m queries x len(cols) items; 0 outside
+        the block's support; the raw rows for ``prior`` and ``cold``): the blend is
+        ``sum_b w_b * unit_scores[b]``. For choosing weights (:func:`fit_blend`)."""
+        standard = self._standardisers(parts, kind)
+        n = len(blocks["cf"])
+        cols = np.arange(n) if cols is None else np.asarray(cols, dtype=np.int64)
+        cold = self._cold(blocks)[cols]
+        out = {}
+        for b in (self._layout(kind) if which is None else which):
+            inv_sigma, centre = standard[b]
+            rows = self.block_rows(b, self._rows(b, blocks)[cols], unit=kind == "similar")
+            q = np.asarray(parts[b], dtype=np.float32)
+            z = q @ rows.T
+            if b not in CONSTANT_BLOCKS:
+                z = (z - centre[:, None].astype(np.float32)) * inv_sigma[:, None].astype(np.float32)
+            support = self._support(b, kind)
+            if support != "all":
+                z *= (cold if support == "cold" else ~cold)[None, :].astype(np.float32)
+            out[b] = z
+        return out
 
     def contributions(self, parts: Mapping[str, np.ndarray], blocks: Mapping[str, np.ndarray], cols,
                       kind: str = "recommend", row: int = 0) -> dict[str, np.ndarray]:
-        """Each active block's share of the blended score of items ``cols`` for query ``row``:
-        ``w_b * (q_b . y_bi - q_b . mu_b) / sigma_b`` (they sum to the score)."""
-        cols = np.asarray(cols, dtype=np.int64)
-        scales = self._scales({b: np.asarray(p)[row:row + 1] for b, p in parts.items()}, kind)
-        unit = kind == "similar"
-        out = {}
-        for b in self.active_:
-            factor, mean_score = scales[b]
-            rows = self.block_rows(b, np.asarray(blocks[b])[cols], unit=unit)
-            raw = rows @ np.asarray(parts[b][row], dtype=np.float32)
-            out[b] = ((raw - mean_score[0]) * factor[0]).astype(np.float32)
+        """Each active signal's share of the blended score of items ``cols`` for query ``row``:
+        ``w_b * (q_b . y_bi - q_b . mu_b) / sigma_b`` summed over the blocks of the signal
+        (:data:`SIGNAL_OF`); they sum to the score."""
+        one = {b: np.asarray(p)[row:row + 1] for b, p in parts.items()}
+        active = tuple(b for b in self.active_ if b in self._layout(kind))
+        z = self.unit_scores(one, blocks, cols, kind, which=active)
+        out: dict[str, np.ndarray] = {}
+        for b in active:
+            name = SIGNAL_OF[b]
+            share = (self.weights_[b] * z[b][0]).astype(np.float32)
+            out[name] = share if name not in out else out[name] + share
         return out
 
     # --- persistence ----------------------------------------------------------------------------
@@ -234,6 +422,8 @@ class Blend:
             for b, (mean, cov) in stats.items():
                 arrays[f"{kind}.{b}.mean"] = mean
                 arrays[f"{kind}.{b}.cov"] = cov
+        if self.taste_ is not None:
+            arrays["taste"] = self.taste_
         return meta, arrays
 
     @classmethod
@@ -243,5 +433,6 @@ class Blend:
         blend.dims_ = {k: int(v) for k, v in meta["dims"].items()}
         blend.weights_ = {k: float(v) for k, v in meta["weights"].items()}
         blend.stats_ = {kind: {b: (np.asarray(arrays[f"{kind}.{b}.mean"]), np.asarray(arrays[f"{kind}.{b}.cov"]))
-                               for b in blend.blocks_} for kind in ("recommend", "similar")}
+                               for b in blend._layout(kind)} for kind in ("recommend", "similar")}
+        blend.taste_ = np.asarray(arrays["taste"]) if "taste" in arrays else None
         return blend

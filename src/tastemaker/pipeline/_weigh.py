@@ -48,15 +48,10 @@ def weigh(bundle, read, settings, content_rows) -> tuple[Blend, dict]:
     model = _validation_model(settings)
     model.fit(inner, show_progress=False)
     V = np.array(model.item_factors_, dtype=np.float32)
-    blocks = {b: np.asarray(full[b][:n_warm], np.float32) for b in full if b not in ("cf", "prior", "cold")}
+    blocks = {b: np.asarray(full[b][:n_warm], np.float32) for b in full if b not in ("cf", "cold")}
     blocks["cf"] = V
     if len(cold_cols):
         V[cold_cols] = _place(read, bundle.items.ids[cold_cols], bundle.items.ids, V, cold_cols, inner)
-        if "prior" in full:
-            prior = np.zeros((n_warm, 1), np.float32)
-            prior[cold_cols] = content_rows(read, bundle.items.ids[cold_cols]).get(
-                "prior", np.zeros((len(cold_cols), 1), np.float32))
-            blocks["prior"] = prior
         cold = np.zeros((n_warm, 1), np.float32)
         cold[cold_cols] = 1.0
         blocks["cold"] = cold
@@ -65,9 +60,9 @@ def weigh(bundle, read, settings, content_rows) -> tuple[Blend, dict]:
         users = np.sort(np.random.default_rng(rng_seed).choice(users, settings.validation_users, replace=False))
     result = fit_blend(blocks, model.user_factors_[users], inner[users], warm_truth[users],
                        None if cold_truth is None else cold_truth[users], cold_cols)
-    weights = {b: w for b, w in result.weights.items() if b in full}
-    summary = {**result.summary(), "weights": weights, "notes": notes}
-    return Blend(weights).fit(full), summary
+    blend = Blend(result.weights).fit(full)
+    summary = {**result.summary(), "weights": blend.weights_, "notes": notes}
+    return blend, summary
 
 
 def _validation_model(settings):
