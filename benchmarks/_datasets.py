@@ -237,7 +237,8 @@ def lastfm360k_event_csv(directory: Path | None = None, seed: int = 42) -> Path:
         return path
     t = time.perf_counter()
     tmp = path.with_name("events.tmp.csv.gz")
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     con.execute(
         f"""COPY (SELECT user_id, item_id, event, count,
                 strftime(timezone('UTC', "timestamp"), '%Y-%m-%dT%H:%M:%SZ') AS "timestamp", item_name
