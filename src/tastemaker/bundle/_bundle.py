@@ -26,7 +26,7 @@ from tastemaker.bundle._query import BLEND_MODES, SIMILAR_MODES, Explanation, Qu
 from tastemaker.cf._base import RecommenderBase
 from tastemaker.data.vocab import Vocabulary, resolve_name
 from tastemaker.errors import InputError
-from tastemaker.hybrid._blend import CONSTANT_BLOCKS, Blend
+from tastemaker.hybrid._blend import Blend
 
 __all__ = ["ModelBundle", "PLACED_BY", "SIGNAL_BLOCKS", "training_metadata"]
 

@@ -169,7 +169,7 @@ class TrainingPipeline:
     def plan(self) -> list[str]:
         """The steps a run will take, in order, each with what it will do."""
         s = self.settings
-        lines = [f"read: the store's events, tags, texts and audio features",
+        lines = ["read: the store's events, tags, texts and audio features",
                  f"train: {s.algorithm} ({', '.join(f'{k}={v}' for k, v in s.params.items()) or 'defaults'})"
                  + (" on Spark" if s.engine == "spark" else "")]
         factor_model = s.algorithm in ("als", "sgd")

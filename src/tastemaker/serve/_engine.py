@@ -13,11 +13,11 @@ held: DuckDB allows one writing process per file, and ``tastemaker train``, ``in
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from tastemaker.bundle import ModelBundle, Query, version_key
-from tastemaker.data import Store, UnknownIdError, load_interactions
+from tastemaker.data import Store, load_interactions
 from tastemaker.errors import InputError, TastemakerError
 
 __all__ = ["Engine", "Snapshot", "LiveUser", "StoreUnavailable"]
@@ -216,6 +216,29 @@ class Engine:
         except TastemakerError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
+    # --- the store ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def store(self, read_only: bool = False) -> Iterator[Store]:
+        """The store, open for the moment of one request's read or write.
+
+        One connection at a time in this process (writes and the reads that must see them are
+        serialised); a store another process holds longer than ``TASTEMAKER_LOCK_TIMEOUT``, or one
+        that was removed, is :class:`StoreUnavailable` (HTTP 503). Errors of the request itself
+        pass through unchanged.
+        """
+        if not self.db_path.exists():
+            raise StoreUnavailable(f"no store at {self.db_path}; it was removed while the server ran")
+        with self._write_lock:
+            opened = Store(self.db_path, read_only=read_only)
+            try:
+                opened.connect()
+            except InputError:
+                raise
+            except TastemakerError as exc:
+                raise StoreUnavailable(str(exc)) from exc
+            with opened:
+                yield opened
+
     # --- writes ---------------------------------------------------------------------------------
     def record(self, events: Sequence[Mapping[str, object]]) -> tuple[Snapshot, dict[str, LiveUser]]:
         """Write events to the store and fold their listeners in at once.
@@ -228,17 +251,9 @@ class Engine:
             if event["item_id"] not in items:
                 raise items._unknown(event["item_id"])
         users = list(dict.fromkeys(str(e["user_id"]) for e in events))
-        if not self.db_path.exists():
-            raise StoreUnavailable(f"no store at {self.db_path}; it was removed while the server ran")
-        with self._write_lock:
+        with self.store() as store:
             snapshot = self.snapshot
-            try:
-                with Store(self.db_path) as store:
-                    store.append_events(list(events), source="live")
-                    folded = snapshot.fold(store, users)
-            except (UnknownIdError, InputError):
-                raise
-            except TastemakerError as exc:
-                raise StoreUnavailable(str(exc)) from exc
+            store.append_events(list(events), source="live")
+            folded = snapshot.fold(store, users)
             snapshot.live.update(folded)
         return snapshot, folded

@@ -7,9 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from tastemaker.data import Store
-from tastemaker.errors import InputError, TastemakerError
-from tastemaker.serve._engine import StoreUnavailable
+from tastemaker.errors import InputError
 from tastemaker.serve.dependencies import EngineDep, require_token
 from tastemaker.serve.schemas import Id, error_responses
 
@@ -52,14 +50,9 @@ def discover_weekly(user_id: UserId, engine: EngineDep, week: Week = None) -> Di
         wanted = str(parse_week(week)) if week is not None else None
     except InputError as exc:  # a malformed request, like any other bad parameter
         raise HTTPException(422, str(exc)) from None
-    try:
-        with Store(engine.db_path, read_only=True) as store:
-            weeks = stored_weeks(store, user_id)
-            lists = load_playlists(store, wanted or (weeks[0] if weeks else None), [user_id]) if weeks else []
-    except InputError:
-        raise
-    except TastemakerError as exc:
-        raise StoreUnavailable(str(exc)) from exc
+    with engine.store(read_only=True) as store:
+        weeks = stored_weeks(store, user_id)
+        lists = load_playlists(store, wanted or (weeks[0] if weeks else None), [user_id]) if weeks else []
     if not lists:
         if not weeks:
             engine.snapshot.query(user_id)  # unknown to the model and the live store: 404 unknown user
@@ -104,13 +97,8 @@ def feedback(user_id: UserId, body: Feedback, engine: EngineDep) -> FeedbackAcce
     snapshot = engine.snapshot
     snapshot.col(body.item_id)  # 404 for an item or a listener nobody knows
     snapshot.query(user_id)
-    try:
-        with Store(engine.db_path) as store:
-            record_feedback(store, user_id, body.item_id, body.event, duration_ms=body.duration_ms)
-    except InputError:
-        raise
-    except TastemakerError as exc:
-        raise StoreUnavailable(str(exc)) from exc
+    with engine.store() as store:
+        record_feedback(store, user_id, body.item_id, body.event, duration_ms=body.duration_ms)
     counts_as = body.event
     if body.event in ("play", "skip") and body.duration_ms is not None:
         counts_as = "skip" if body.duration_ms < SHORT_PLAY_MS else "play"

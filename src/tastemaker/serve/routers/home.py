@@ -10,8 +10,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from tastemaker.data import Store
-from tastemaker.errors import InputError, TastemakerError
-from tastemaker.serve._engine import Engine, Snapshot, StoreUnavailable
+from tastemaker.serve._engine import Engine, Snapshot
 from tastemaker.serve.dependencies import EngineDep, SettingsDep, SnapshotDep, require_token
 from tastemaker.serve.routers.web import STATIC
 from tastemaker.serve.schemas import error_responses
@@ -105,15 +104,9 @@ def get_home(user_id: UserId, snapshot: SnapshotDep, engine: EngineDep, settings
     from tastemaker.bandit import Context
 
     snapshot.bundle.users.index(user_id)  # 404 before touching the store
-    with engine._write_lock:  # one connection to the store at a time in this process
-        try:
-            with Store(settings.db_path, read_only=not log) as store:
-                screen = _screen(engine, snapshot, settings, store)
-                home = screen.build(store, user_id, Context.now(device, country), log=log)
-        except InputError:
-            raise
-        except TastemakerError as exc:
-            raise StoreUnavailable(str(exc)) from exc
+    with engine.store(read_only=not log) as store:
+        screen = _screen(engine, snapshot, settings, store)
+        home = screen.build(store, user_id, Context.now(device, country), log=log)
     return HomeOut(page_id=home.page_id, user_id=user_id, policy=home.policy, policy_version=home.policy_version,
                    epsilon=home.epsilon, logged=home.logged, model_version=snapshot.version,
                    shelves=[ShelfOut(key=s.key, type=s.type, title=s.title, propensity=s.propensity,
@@ -132,18 +125,11 @@ def post_stream(user_id: UserId, body: StreamIn, engine: EngineDep, settings: Se
     404 for an unknown page; 409 for a page of another listener or an item the page did not show."""
     from tastemaker.home import HomeScreen
 
-    with engine._write_lock:
-        try:
-            with Store(settings.db_path) as store:
-                known = store.con.execute("SELECT count(*) FROM bandit_pages WHERE page_id = ?",
-                                          [body.page_id]).fetchone()[0]
-                if not known:
-                    raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown home page {body.page_id!r}")
-                HomeScreen.stream(store, user_id, body.page_id, body.item_id)
-        except InputError:
-            raise
-        except TastemakerError as exc:
-            raise StoreUnavailable(str(exc)) from exc
+    with engine.store() as store:
+        known = store.con.execute("SELECT count(*) FROM bandit_pages WHERE page_id = ?", [body.page_id]).fetchone()[0]
+        if not known:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown home page {body.page_id!r}")
+        HomeScreen.stream(store, user_id, body.page_id, body.item_id)
     return StreamAccepted(page_id=body.page_id, item_id=body.item_id)
 
 
