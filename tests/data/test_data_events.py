@@ -98,6 +98,33 @@ def test_parquet_with_native_timestamps(store, parquet_file):
     ]
 
 
+def _jsonl(rows, header=FULL_HEADER) -> bytes:
+    import json
+
+    lines = [json.dumps({k: v for k, v in zip(header, row) if v is not None}) for row in rows]
+    return ("\n".join(lines[:2]) + "\n\n" + "\n".join(lines[2:]) + "\n").encode()  # a blank line too
+
+
+@pytest.mark.parametrize("name", ["events.jsonl", "events.ndjson.gz"])
+def test_jsonl_round_trip(store, tmp_path, name):
+    path = tmp_path / name
+    data = _jsonl(GOOD)
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    _check_good(store, ingest_events(store, path, progress=False))
+
+
+def test_bad_jsonl_value_names_the_line(seeded, tmp_path):
+    rows = [list(GOOD[0]), list(GOOD[1]), list(GOOD[2])]
+    rows[2][3] = -2  # the third record: line 4, after the blank line
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(_jsonl(rows))
+    before = seeded.stats()
+    with pytest.raises(InputError) as info:
+        ingest_events(seeded, path, progress=False)
+    assert (info.value.row, info.value.column, info.value.message) == (4, "count", "count is negative ('-2')")
+    _assert_unchanged(seeded, before)
+
+
 LASTFM1K = (
     "user_000001\t2009-05-04T23:08:57Z\tf1b1cf71-bd35-4e99-8624-24a6e15f133a\tDeep Dish\t\t"
     "Fuck Me Im Famous (Pacha Ibiza)-09-28-2007\n"

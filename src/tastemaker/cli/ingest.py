@@ -36,8 +36,8 @@ def ingest_hetrec_cmd(ctx: Context, path: str | None) -> None:
 @click.argument("file", type=click.Path())
 @pass_ctx
 def ingest_events_cmd(ctx: Context, file: str) -> None:
-    """An event log: CSV or Parquet (columns user_id, item_id, event, count, timestamp, ...) or a
-    Last.fm-1K TSV listening log."""
+    """An event log: CSV, Parquet or JSON Lines (columns user_id, item_id, event, count,
+    timestamp, ...) or a Last.fm-1K TSV listening log."""
     from tastemaker.data import ingest_events
 
     with ctx.store() as store:

@@ -4,8 +4,9 @@ Event file schema
 -----------------
 One row per event, or per (user, item, event) total. A CSV file has a header line (comma
 separated, ``"`` quotes, UTF-8, optional BOM); a Parquet file has columns of these names (any
-types that cast to the ones below). Names are matched case-insensitively; any other column is an
-error.
+types that cast to the ones below); a JSON Lines file (``.jsonl`` or ``.ndjson``, optionally
+gzipped) has one object per line with these keys (numbers may be JSON numbers). Names are
+matched case-insensitively; any other column is an error.
 
 Required columns:
 
@@ -64,7 +65,7 @@ from tastemaker.errors import InputError
 def ingest_events(
     store: Store, path: str | os.PathLike, progress: bool = True
 ) -> IngestResult:
-    """Ingest an event log: CSV or Parquet in the event file schema, or a Last.fm-1K TSV.
+    """Ingest an event log: CSV, Parquet or JSON Lines in the event file schema, or a Last.fm-1K TSV.
 
     The schema is in this module's docstring (``help(tastemaker.data._events)``). The whole file
     is validated before anything is written, and written in one transaction. The same bytes
@@ -75,8 +76,8 @@ def ingest_events(
     store : Store
         Where to write.
     path : str or os.PathLike
-        A ``.csv``, ``.parquet`` (or ``.pq``) or ``.tsv`` file, CSV and TSV optionally gzipped
-        (``.csv.gz``); other names are sniffed.
+        A ``.csv``, ``.parquet`` (or ``.pq``), ``.jsonl`` (or ``.ndjson``) or ``.tsv`` file; CSV,
+        JSON Lines and TSV optionally gzipped (``.csv.gz``); other names are sniffed.
     progress : bool, default True
         Show a progress bar on stderr.
 
@@ -116,9 +117,9 @@ def ingest_events(
 
 
 def detect_format(path: Path) -> tuple[str, str]:
-    """``("parquet", "")``, ``("csv", delimiter)`` or ``("lastfm1k", "\\t")`` for ``path``."""
+    """``("parquet", "")``, ``("jsonl", "")``, ``("csv", delimiter)`` or ``("lastfm1k", "\\t")``."""
     fmt, delim = sniff(path)
-    if fmt == "parquet":
+    if fmt in ("parquet", "jsonl"):
         return fmt, ""
     suffix = format_suffix(path)
     if suffix == ".csv":
