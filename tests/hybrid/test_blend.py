@@ -27,21 +27,22 @@ def world(rng, n=40, n_cold=8, users=5):
 
 
 def brute_force(blocks, history, U, weights):
-    """Scores (users x items) and per-block parts from the definitions, one user at a time."""
+    """Scores (users x items) from the definitions, one user at a time: each block's raw scores
+    standardised over its side of the catalogue."""
     cold = blocks["cold"][:, 0] > 0
     L = np.log1p(history.toarray())
     A = np.hstack([blocks["culture"], np.ones((len(cold), 1)), blocks["prior"]]).astype(np.float64)
     penalty = np.diag([TASTE_ALPHA] * 6 + [1e-3, 1e-3])
+    culture_rows = np.hstack([blocks["culture"], blocks["prior"]])
+    rows = {"cf": blocks["cf"], "culture": culture_rows, "audio": blocks["audio"], "taste": culture_rows}
     support = {"cf": np.ones_like(cold), "culture": ~cold, "audio": np.ones_like(cold), "taste": cold}
     scores = np.zeros((len(U), len(cold)))
     for u in range(len(U)):
+        # the listener's own ridge regression of log plays on the warm items' [culture, 1, prior]
         coef = np.linalg.solve(A[~cold].T @ A[~cold] + penalty, A[~cold].T @ L[u, ~cold])
-        queries = {"cf": U[u], "culture": L[u] @ blocks["culture"], "audio": L[u] @ blocks["audio"],
-                   "taste": np.delete(coef, 6)}
-        queries["culture"] = queries["culture"] / np.linalg.norm(queries["culture"])
-        queries["audio"] = queries["audio"] / np.linalg.norm(queries["audio"])
-        rows = {"cf": blocks["cf"], "culture": blocks["culture"], "audio": blocks["audio"],
-                "taste": np.hstack([blocks["culture"], blocks["prior"]])}
+        taste = np.delete(coef, 6)
+        profile = L[u] @ blocks["audio"]
+        queries = {"cf": U[u], "culture": taste, "audio": profile / np.linalg.norm(profile), "taste": taste}
         for b, q in queries.items():
             raw = rows[b] @ q
             s = support[b]
@@ -61,7 +62,7 @@ def test_one_inner_product_is_the_standardised_sum(rng):
     blocks, history, U = world(rng)
     blend = Blend(WEIGHTS).fit(blocks)
     assert blend.blocks_ == ("cf", "culture", "audio", "taste", "prior", "cold")
-    assert blend.dims_ == {"cf": 4, "culture": 6, "audio": 3, "taste": 7, "prior": 1, "cold": 1}
+    assert blend.dims_ == {"cf": 4, "culture": 7, "audio": 3, "taste": 7, "prior": 1, "cold": 1}
     got, parts = served(blend, blocks, history, U)
     np.testing.assert_allclose(got.T, brute_force(blocks, history, U, WEIGHTS), rtol=1e-4, atol=1e-4)
     # the explanation's shares sum to the score, reported under the served signals
@@ -123,11 +124,12 @@ def test_without_placed_items_every_block_covers_every_item(rng):
     del blocks["cold"], blocks["prior"]
     blend = Blend({"culture": 0.5}).fit(blocks)
     assert blend.blocks_ == ("cf", "culture", "audio")
-    got, _ = served(blend, blocks, history, U)
+    got, parts = served(blend, blocks, history, U)
     L = np.log1p(history.toarray())
-    q = L @ blocks["culture"]
-    q /= np.linalg.norm(q, axis=1, keepdims=True)
-    raw_c, raw_f = blocks["culture"] @ q.T, blocks["cf"] @ U.T
+    A = np.hstack([blocks["culture"], np.ones((40, 1))])
+    coef = np.linalg.solve(A.T @ A + np.diag([TASTE_ALPHA] * 6 + [1e-3]), A.T @ L.T)[:6]
+    np.testing.assert_allclose(parts["culture"], coef.T, rtol=1e-4, atol=1e-6)
+    raw_c, raw_f = blocks["culture"] @ coef, blocks["cf"] @ U.T
     want = (raw_f - raw_f.mean(0)) / raw_f.std(0) + 0.5 * (raw_c - raw_c.mean(0)) / raw_c.std(0)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 

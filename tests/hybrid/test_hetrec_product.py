@@ -43,9 +43,12 @@ def test_the_hybrid_beats_collaborative_filtering_alone_on_a_fixed_split():
         recs = bundle.recommend([Query(u) for u in data.users.ids[users].tolist()], n=10, blend=mode)
         ids = np.array([[column[r.item_id] for r in rs] + [-1] * (10 - len(rs)) for rs in recs])
         ndcg[mode] = float(np.nanmean(ndcg_at_k(ids, test[users], 10)))
-        # the batch path (Discover Weekly, the CLI) ranks known listeners the same way
+        # the batch path (Discover Weekly, the CLI) ranks known listeners the same way (items of
+        # equal score may swap)
         some = users[:300]
-        cols, _ = bundle.recommend_batch(10, user_rows=bundle.users.indices(data.users.ids[some]), blend=mode)
-        assert [[r.item_id for r in rs] for rs in recs[:300]] == bundle.items.ids[cols].tolist()
+        cols, scores = bundle.recommend_batch(10, user_rows=bundle.users.indices(data.users.ids[some]), blend=mode)
+        np.testing.assert_allclose([[r.score for r in rs] for rs in recs[:300]], scores, rtol=1e-4, atol=1e-5)
+        same = np.mean([[r.item_id for r in rs] == bundle.items.ids[c].tolist() for rs, c in zip(recs, cols)])
+        assert same > 0.95, same
     assert ndcg["hybrid"] > ndcg["cf"] + 0.002, ndcg
     assert ndcg["hybrid"] > 0.25, ndcg

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg as sl
+import scipy.sparse as sp
 
 from tastemaker.hybrid._map import CultureMap
 
@@ -23,12 +24,46 @@ def _unit(M: np.ndarray) -> np.ndarray:
     return M / np.where(norms > 0, norms, 1.0)
 
 
-def place_by_culture(X_warm, V_warm, X_cold, alpha: float = 3.0) -> np.ndarray:
-    """Directions for cold items from their TF-IDF descriptor rows: a ridge regression
-    (:class:`CultureMap`) from the warm items' rows to their factors, predictions at unit length
-    (ridge shrinks them towards 0; their direction is what it learned)."""
+def place_by_culture(X_warm, V_warm, X_cold, alpha: float = 3.0, neighbours: int = 30,
+                     mix: float = 0.5) -> np.ndarray:
+    """Directions for cold items from their TF-IDF descriptor rows.
+
+    A ridge regression (:class:`CultureMap`) from the warm items' rows to their factors gives
+    each cold item a direction (ridge shrinks the predictions towards 0; their direction is what it
+    learned), and ``mix`` times the similarity-weighted mean unit factors of its ``neighbours``
+    most similar warm items (cosine of the descriptor rows) adds what is local to it; the sum at
+    unit length. On HetRec's cold-start protocol (tuning split seeds 10-14) the neighbours lifted
+    the served ranking by about 0.002 recall@50 (``mix`` 0.5 against 0, 0.25 and 1); ``mix=0``
+    is the ridge alone.
+    """
     culture = CultureMap(alpha).fit(X_warm, V_warm)
-    return _unit(culture.predict(X_cold))
+    placed = _unit(culture.predict(X_cold))
+    if mix and neighbours > 0:
+        placed = _unit(placed + np.float32(mix) * _neighbour_mean(X_warm, _unit(V_warm), X_cold, neighbours))
+    return placed
+
+
+def _neighbour_mean(X_warm, V_unit: np.ndarray, X_cold, k: int, block: int = 256) -> np.ndarray:
+    """Per cold row, the mean of ``V_unit`` over its ``k`` most similar warm rows, weighted by the
+    (positive) cosine; 0 for a row like none of them.
+
+    The similarities stay sparse (a cold row meets only the warm rows sharing a descriptor), so
+    memory follows the shared descriptors, not cold x warm."""
+    X_warm, X_cold = sp.csr_matrix(X_warm, dtype=np.float32), sp.csr_matrix(X_cold, dtype=np.float32)
+    out = np.zeros((X_cold.shape[0], V_unit.shape[1]), np.float32)
+    Xt = X_warm.T.tocsc()
+    for start in range(0, X_cold.shape[0], block):
+        S = sp.csr_matrix(X_cold[start:start + block] @ Xt)
+        S.data = np.maximum(S.data, 0.0)
+        keep = np.ones(S.nnz, dtype=bool)
+        for r in range(S.shape[0]):  # the k largest of each row
+            lo, hi = S.indptr[r], S.indptr[r + 1]
+            if hi - lo > k:
+                keep[lo + np.argpartition(-S.data[lo:hi], k - 1)[k:]] = False
+        S.data[~keep] = 0.0
+        total = np.asarray(S.sum(axis=1)).ravel()
+        out[start:start + block] = (S @ V_unit) / np.where(total > 0, total, 1.0)[:, None]
+    return out
 
 
 def place_by_features(F_warm, V_warm, F_cold) -> np.ndarray:
