@@ -289,6 +289,11 @@ class Blend:
         parts = []
         for b in self._layout(kind):
             rows = self.block_rows(b, self._rows(b, blocks, kind), unit=kind == "similar")
+            if b != "cold" and not self.weights_.get(b, 0.0):
+                # a block at weight 0 adds nothing to any score (its query piece is 0): zero rows,
+                # which an index leaves out of its graph (the cold column stays: it also carries
+                # the centring of the blocks restricted to warm or cold items)
+                rows = np.zeros(rows.shape, np.float32)
             support = self._support(b, kind)
             if support != "all" and b != "cold":  # the cold column is already 0 for warm items
                 rows = rows * (cold if support == "cold" else ~cold)[:, None].astype(np.float32)
@@ -381,10 +386,13 @@ class Blend:
         return np.ascontiguousarray(np.hstack(pieces), dtype=np.float32), offset.astype(np.float32)
 
     def unit_scores(self, parts: Mapping[str, np.ndarray], blocks: Mapping[str, np.ndarray], cols=None,
-                    kind: str = "recommend", which=None) -> dict[str, np.ndarray]:
+                    kind: str = "recommend", which=None, cache: dict | None = None) -> dict[str, np.ndarray]:
         """Each block's standardised scores at weight 1 (m queries x len(cols) items; 0 outside
         the block's support; the raw rows for ``prior`` and ``cold``): the blend is
-        ``sum_b w_b * unit_scores[b]``. For choosing weights (:func:`fit_blend`) and explaining."""
+        ``sum_b w_b * unit_scores[b]``. For choosing weights (:func:`fit_blend`) and explaining.
+
+        ``cache``, a dict kept by the caller between calls with the same ``blocks``, ``cols`` and
+        ``kind``, holds the item rows so that many chunks of queries build them once."""
         standard = self._standardisers(parts, kind)
         cols = np.arange(len(blocks["cf"])) if cols is None else np.asarray(cols, dtype=np.int64)
         cold = self._cold(blocks)[cols]
@@ -395,8 +403,13 @@ class Blend:
             z = np.zeros((len(inv_sigma), len(cols)), np.float32)
             inside = np.ones(len(cols), bool) if support == "all" else (cold if support == "cold" else ~cold)
             if inside.any():  # only the items of the block's side are scored
-                rows = self.block_rows(b, self._rows(b, blocks, kind, cols[inside]), unit=kind == "similar")
-                raw = np.asarray(parts[b], dtype=np.float32) @ rows.T
+                rows = None if cache is None else cache.get(b)
+                if rows is None:
+                    rows = np.ascontiguousarray(
+                        self.block_rows(b, self._rows(b, blocks, kind, cols[inside]), unit=kind == "similar").T)
+                    if cache is not None:
+                        cache[b] = rows
+                raw = np.asarray(parts[b], dtype=np.float32) @ rows
                 if b not in CONSTANT_BLOCKS:
                     raw = (raw - centre[:, None].astype(np.float32)) * inv_sigma[:, None].astype(np.float32)
                 z[:, inside] = raw

@@ -91,6 +91,11 @@ class VoyagerIndex(ItemIndex):
         self.random_seed = int(random_seed)
         norms = np.linalg.norm(self.item_factors, axis=1)
         self.max_norm = float(norms.max())
+        # columns that are 0 for every item (a blend's block no item has, e.g. the blocks of items
+        # nobody has played in a catalogue without any) add nothing to a score: the graph leaves
+        # them out, so building and searching cost what the live columns cost
+        live = np.flatnonzero(np.any(self.item_factors != 0, axis=0))
+        self.columns = None if len(live) == self.dim else live
         if _graph is not None:
             self.graph = _graph
         else:
@@ -102,7 +107,7 @@ class VoyagerIndex(ItemIndex):
 
     @property
     def _graph_dim(self) -> int:
-        return self.dim + (self.space != "ip")
+        return (self.dim if self.columns is None else len(self.columns)) + (self.space != "ip")
 
     def params(self) -> dict:
         return {"metric": self.metric, "space": self.space, "M": self.M, "ef_construction": self.ef_construction,
@@ -112,7 +117,7 @@ class VoyagerIndex(ItemIndex):
         voyager = _voyager()
         space = {"ip": voyager.Space.InnerProduct, "euclidean": voyager.Space.Euclidean,
                  "cosine": voyager.Space.Cosine}[self.space]
-        vectors = self.item_factors
+        vectors = self.item_factors if self.columns is None else np.ascontiguousarray(self.item_factors[:, self.columns])
         if self.space != "ip":
             extra = np.sqrt(np.maximum(self.max_norm ** 2 - norms.astype(np.float64) ** 2, 0.0))
             vectors = np.ascontiguousarray(np.column_stack([vectors, extra]), dtype=np.float32)
@@ -126,6 +131,8 @@ class VoyagerIndex(ItemIndex):
         return graph
 
     def _query_vectors(self, q: np.ndarray) -> np.ndarray:
+        if self.columns is not None:
+            q = np.ascontiguousarray(q[:, self.columns])
         if self.space == "ip":
             return q
         return np.ascontiguousarray(np.column_stack([q, np.zeros(len(q), np.float32)]))
