@@ -73,31 +73,41 @@ def main(argv=None) -> None:
     parser.add_argument("--work", type=Path, help="Folder for the store and models (default: a temporary one).")
     parser.add_argument("--skip-serve", action="store_true", help="Leave out the serving measurement.")
     parser.add_argument("--keep", action="store_true", help="Keep the store and model afterwards.")
+    parser.add_argument("--reuse", action="store_true",
+                        help="Measure only the commands and serving, on the store and model --work already holds "
+                             "(from an earlier run of this script); the step table then shows that run's steps.")
     args = parser.parse_args(argv)
 
     files = lastfm360k_event_log()
     work = args.work or Path(tempfile.mkdtemp(prefix="tastemaker-e2e-"))
-    if work.exists():
+    if args.reuse and not (work / "models" / "CURRENT").exists():
+        raise SystemExit(f"--reuse needs a work folder with a model from an earlier run; {work} has none")
+    if work.exists() and not args.reuse:
         shutil.rmtree(work)
-    work.mkdir(parents=True)
+    work.mkdir(parents=True, exist_ok=True)
     db, models, log = work / "tastemaker.duckdb", work / "models", work / "commands.log"
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")},
            "TASTEMAKER_DB": str(db), "PYTHONPATH": str(ROOT / "src"), "TASTEMAKER_API_TOKEN": "bench"}
     results: dict[str, dict] = {}
     print(f"work folder {work}; command output in {log}", flush=True)
-
-    results["ingest events"] = run(["ingest", "events", str(files["events"])], env, log)
-    results["ingest tags"] = run(["ingest", "tags", str(files["tags"])], env, log)
-    for name in ("ingest events", "ingest tags"):
-        print(f"{name}: {results[name]['seconds']:.1f}s, peak {results[name]['rss_gb']:.2f} GiB", flush=True)
-    results["pipeline"] = run(["pipeline", "--week", WEEK], env, log)
+    if args.reuse:
+        saved = json.loads((work / "results.json").read_text())
+        results.update({k: saved[k] for k in ("ingest events", "ingest tags", "pipeline")})
+    else:
+        results["ingest events"] = run(["ingest", "events", str(files["events"])], env, log)
+        results["ingest tags"] = run(["ingest", "tags", str(files["tags"])], env, log)
+        for name in ("ingest events", "ingest tags"):
+            print(f"{name}: {results[name]['seconds']:.1f}s, peak {results[name]['rss_gb']:.2f} GiB", flush=True)
+        results["pipeline"] = run(["pipeline", "--week", WEEK], env, log)
+        (work / "results.json").write_text(json.dumps(results))
     print(f"pipeline: {results['pipeline']['seconds']:.1f}s, peak {results['pipeline']['rss_gb']:.2f} GiB", flush=True)
     steps = step_times(db)
 
     from tastemaker.bundle import ModelBundle
 
     bundle = ModelBundle.load(models, index=False)
-    user, item = str(bundle.users.ids[123]), str(bundle.items.ids[45])
+    user = str(bundle.users.ids[123])
+    item = str(bundle.culture.items_.ids[45])  # an item with tags, so that terms and culture have an answer
     meta = bundle.metadata
     commands = {"terms": ["terms", item], "similar --by culture": ["similar", item, "--by", "culture"],
                 "recommend": ["recommend", user], "similar": ["similar", item]}

@@ -313,17 +313,17 @@ class ImplicitALS(MatrixFactorizationBase):
         C = self._confidences(row)
         idx = C.indices
         conf = C.data
-        Y = self.item_factors_.astype(np.float64)
+        Y = self.item_factors_  # only the rows used are widened to float64, never the catalogue
         if user_weights is None:
-            Yu = Y[idx]
+            Yu = np.asarray(Y[idx], dtype=np.float64)
             reg = float(self._row_regularization(row, self._mean_user_nnz_)[0])
             A = self._gram("items").astype(np.float64) + reg * np.eye(Y.shape[1])
             A += (Yu * (np.abs(conf) - 1.0)[:, None]).T @ Yu
             user_weights = scipy.linalg.cholesky(A, lower=True)
-        w_yi = scipy.linalg.cho_solve((user_weights, True), Y[itemid])
+        w_yi = scipy.linalg.cho_solve((user_weights, True), np.asarray(Y[itemid], dtype=np.float64))
         positive = conf > 0
         liked = idx[positive]
-        contributions = (Y[liked] @ w_yi) * conf[positive]
+        contributions = (np.asarray(Y[liked], dtype=np.float64) @ w_yi) * conf[positive]
         score = float(contributions.sum())
         order = np.argsort(-contributions, kind="stable")[:N]
         top = [(int(liked[j]), float(contributions[j])) for j in order]

@@ -288,15 +288,18 @@ class Blend:
         cold = self._cold(blocks)
         parts = []
         for b in self._layout(kind):
-            rows = self.block_rows(b, self._rows(b, blocks, kind), unit=kind == "similar")
-            if b != "cold" and not self.weights_.get(b, 0.0):
-                # a block at weight 0 adds nothing to any score (its query piece is 0): zero rows,
-                # which an index leaves out of its graph (the cold column stays: it also carries
-                # the centring of the blocks restricted to warm or cold items)
-                rows = np.zeros(rows.shape, np.float32)
             support = self._support(b, kind)
+            side = cold if support == "cold" else ~cold
+            if b != "cold" and (not self.weights_.get(b, 0.0) or (support != "all" and not side.any())):
+                # a block at weight 0 adds nothing to any score (its query piece is 0), nor one
+                # whose side has no items: zero rows, which an index leaves out of its graph (the
+                # cold column stays: it also carries the centring of the warm and cold blocks)
+                width = self._rows(b, blocks, kind, np.zeros(1, np.int64)).shape[1]
+                parts.append(np.zeros((len(cold), width), np.float32))
+                continue
+            rows = self.block_rows(b, self._rows(b, blocks, kind), unit=kind == "similar")
             if support != "all" and b != "cold":  # the cold column is already 0 for warm items
-                rows = rows * (cold if support == "cold" else ~cold)[:, None].astype(np.float32)
+                rows = rows * side[:, None].astype(np.float32)
             parts.append(rows)
         return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)
 
