@@ -26,22 +26,26 @@ _ROW_GROUP = 8192
 class ItemSide:
     """The bundle's item side for one ranking mode, small enough to broadcast (no pickled model).
 
-    ``vectors`` is :meth:`ModelBundle.item_matrix` ("recommend"); the blend travels as its
-    :meth:`Blend.to_state` and is rebuilt in the executor; its blocks are column slices of
-    ``vectors`` (for the recommend kind the concatenated vectors are the blocks side by side).
+    ``vectors`` is :meth:`ModelBundle.item_matrix` ("recommend"); ``sources`` the item rows the
+    blend's queries are made from (:meth:`ModelBundle.blocks`: a listener's taste regression
+    needs the cultural rows of every item, which the concatenated vectors hold only standardised,
+    masked to their side, or not at all for a block at weight 0); the blend travels as its
+    :meth:`Blend.to_state` and is rebuilt in the executor.
     """
 
     vectors: np.ndarray
     item_ids: np.ndarray
     blend_meta: dict
     blend_arrays: dict
+    sources: dict
 
     @classmethod
     def of(cls, bundle, mode: str) -> ItemSide:
         blend = bundle._blend(mode)
         meta, arrays = blend.to_state()
+        sources = {name: np.ascontiguousarray(rows, np.float32) for name, rows in bundle.blocks().items()}
         return cls(np.ascontiguousarray(bundle.item_matrix("recommend"), np.float32),
-                   np.asarray(bundle.items.ids, dtype=str), meta, arrays)
+                   np.asarray(bundle.items.ids, dtype=str), meta, arrays, sources)
 
     def blend(self):
         from tastemaker.hybrid import Blend
@@ -49,12 +53,8 @@ class ItemSide:
         return Blend.from_state(self.blend_meta, self.blend_arrays)
 
     def blocks(self, blend) -> dict[str, np.ndarray]:
-        out, start = {}, 0
-        for b in blend.blocks_:
-            stop = start + blend.dims_[b]
-            out[b] = np.ascontiguousarray(self.vectors[:, start:stop])
-            start = stop
-        return out
+        """The item rows ``blend``'s queries are made from."""
+        return self.sources
 
 
 @dataclass
