@@ -1,7 +1,7 @@
 """Cold start on Last.fm HetRec 2011: artists nobody has played, ranked from tags (and audio) alone,
 by the served bundle.
 
-Protocol (issue 4): hold out 10% of the played artists with all their plays
+Protocol: hold out 10% of the played artists with all their plays
 (``tastemaker.evaluation.cold_start_split``); for each user who played at least one of them, rank the
 held-out artists and report recall@50 and nDCG@50 (recall counts every held-out artist the user
 played, also those no method can place). Mean ± sd over split seeds, and per seed.
@@ -25,7 +25,7 @@ recall still counts all of a user's held-out artists. Each through the product p
 (a store with audio features and no tags: the held-out artists placed by ``FeatureRegressor``),
 tags (the tags-only bundle above), tags + audio (a store with both).
 
-Warm protocol (the foundation's per-user 20% holdout, nDCG@10, see ``bench_quality.py``): the served
+Warm protocol (the per-user 20% holdout, nDCG@10, see ``bench_quality.py``): the served
 bundle from a store with tags, and from one with tags and audio features; hybrid against
 ``blend="cf"``.
 

@@ -1,6 +1,6 @@
 """Discover Weekly for every listener of the Last.fm-360K-scale model, against exact top-30 in implicit.
 
-Target (issue 5): all 358,868 listeners of the 360K-scale model (64 factors, 160,112 items) get
+Target: all 358,868 listeners of the 360K-scale model (64 factors, 160,112 items) get
 their 30-item playlist, with filtering, diversity and explanations, in <= 60 s on 2 cores. The
 reference in the same run is exact top-30 through ``implicit``'s batch ``recommend`` (filtering
 played items only: no diversity, no explanations).

@@ -17,7 +17,7 @@ Targets on 2 cores: ingest <= 3 min, the whole weekly pipeline <= 10 min, peak R
 command <= 1 s, p99 <= 15 ms at 500 requests/s.
 
     python benchmarks/bench_e2e_360k.py                 # everything (about 20 minutes)
-    python benchmarks/bench_e2e_360k.py --skip-serve --work /tmp/e2e
+    python benchmarks/bench_e2e_360k.py --skip-serve --work e2e-work
 """
 
 from __future__ import annotations

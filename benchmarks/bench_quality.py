@@ -1,7 +1,7 @@
 """Ranking quality on Last.fm HetRec 2011: the served hybrid, and tastemaker's models against
 implicit and baselines.
 
-Protocol (the foundation issue's): per-user random 20% holdout of artists (users with >= 5),
+Protocol: per-user random 20% holdout of artists (users with >= 5),
 already-listened artists filtered, full ranking, binary relevance; nDCG@10 and recall@10,
 mean and spread over several split seeds.
 
