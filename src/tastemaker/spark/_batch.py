@@ -130,7 +130,7 @@ class _Ranker:
 
         self.side = side
         self.blend = side.blend()
-        self.blocks = side.blocks(self.blend)
+        self.blocks = side.sources
         self.index = ExactIndex(side.vectors, "ip")
 
     def top(self, block, k: int, filter_items=None):

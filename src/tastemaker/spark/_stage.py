@@ -52,10 +52,6 @@ class ItemSide:
 
         return Blend.from_state(self.blend_meta, self.blend_arrays)
 
-    def blocks(self, blend) -> dict[str, np.ndarray]:
-        """The item rows ``blend``'s queries are made from."""
-        return self.sources
-
 
 @dataclass
 class Listeners:
