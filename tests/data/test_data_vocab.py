@@ -18,6 +18,14 @@ def test_lookups():
     assert "a" in vocab and "z" not in vocab and list(vocab) == ["b", "a", "10"]
 
 
+def test_single_lookups_scan_until_a_table_pays_off():
+    vocab = Vocabulary([f"u{i}" for i in range(50)], name="user")
+    answers = [vocab.get(f"u{i}") for i in range(0, 50, 3)] + [vocab.get("nobody")]
+    assert vocab._lookup is not None  # many lookups: the table was built on the way
+    assert answers == list(range(0, 50, 3)) + [None]
+    assert Vocabulary(["a", "b"]).get("b") == 1 and Vocabulary(["a", "b"])._lookup is None
+
+
 def test_unknown_id_is_a_clear_key_error():
     vocab = Vocabulary(["2", "3", "4", "5"], name="user")
     with pytest.raises(UnknownIdError) as info:

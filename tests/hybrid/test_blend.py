@@ -141,3 +141,22 @@ def test_bad_blocks():
         Blend().fit({"cf": np.zeros((3, 2)), "taste": np.zeros((3, 2))})
     with pytest.raises(ValueError, match="one row per item"):
         Blend().fit({"cf": np.zeros((3, 2)), "culture": np.zeros((4, 2))})
+
+
+def test_blocks_that_cannot_change_a_score_are_left_out_of_the_vectors(rng):
+    blocks, history, U = world(rng, n_cold=0)  # nothing placed: the cold-side blocks have no items
+    weights = {**WEIGHTS, "audio": 0.0}
+    blend = Blend(weights).fit(blocks)
+    assert blend.layout_["recommend"] == ("cf", "culture", "cold")
+    assert blend.layout_["similar"] == ("cf", "culture", "cold")
+    got, _ = served(blend, blocks, history, U)
+    assert blend.item_matrix(blocks).shape == (40, 4 + 7 + 1)
+    np.testing.assert_allclose(got.T, brute_force(blocks, history, U, weights), rtol=1e-4, atol=1e-4)
+    # the layout travels with the blend, and a copy with other weights searches the same vectors
+    meta, arrays = blend.to_state()
+    assert Blend.from_state(meta, arrays).layout_ == blend.layout_
+    cf = blend.with_weights({"cf": 1.0}, standardise=False)
+    Q, offset = cf.query_matrix(cf.query_parts(U, history, blocks))
+    np.testing.assert_allclose(blend.item_matrix(blocks) @ Q.T - offset, blocks["cf"] @ U.T, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="audio"):
+        blend.with_weights({"cf": 1.0, "audio": 1.0})

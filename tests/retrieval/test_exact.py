@@ -46,6 +46,18 @@ def test_heap_top_k_equals_topk_rows_with_ties_and_exclusions(rng):
     assert (ids[3] == -1).all() and np.isneginf(vals[3]).all()
 
 
+@pytest.mark.parametrize("jit", [True, False])
+def test_a_few_queries_with_or_without_the_compiler(jit):
+    items, queries = clustered(600, 8, 3)
+    history = [np.arange(5), np.array([], np.int64), np.arange(0, 600, 2)]
+    ids, scores = ExactIndex(items, jit=jit).search(queries, k=6, exclude=history)
+    want_ids, want_scores = brute(items, queries, 6, history)
+    np.testing.assert_array_equal(ids, want_ids)
+    np.testing.assert_allclose(scores, want_scores, rtol=1e-4, atol=1e-4)
+    one_ids, _ = ExactIndex(items, jit=jit).search(queries[0], k=6, exclude=[history[0]])
+    np.testing.assert_array_equal(one_ids, want_ids[0])
+
+
 def test_exclusions_per_query_and_for_everyone():
     items, queries = clustered(400, 8, 20)
     history = [np.arange(i * 10) for i in range(20)]  # the lowest ids, more per query

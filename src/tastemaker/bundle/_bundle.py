@@ -90,6 +90,7 @@ class ModelBundle:
         #: the retrieval index (:class:`tastemaker.retrieval.Retrieval`); None: exact search
         self.index = None
         self._cache: dict = {}
+        self._prepared = False
 
     # --- basic facts --------------------------------------------------------------------------
     @property
@@ -201,7 +202,7 @@ class ModelBundle:
             if vector.shape != (self.cf.user_factors_.shape[1],) or not np.all(np.isfinite(vector)):
                 raise InputError(f"a query vector must hold {self.cf.user_factors_.shape[1]} finite values "
                                  f"(the model's factors), got shape {vector.shape}")
-        row = self.users._table().get(query.user_id) if query.user_id is not None else None
+        row = self.users.get(query.user_id) if query.user_id is not None else None
         return _Resolved(query.user_id, row, history, vector, exclude)
 
     def _blend(self, mode: str = "hybrid") -> Blend:
@@ -246,7 +247,9 @@ class ModelBundle:
         if key not in self._cache:
             from tastemaker.retrieval import ExactIndex
 
-            self._cache[key] = ExactIndex(self.item_matrix(kind), "ip")
+            # compiled kernels once the bundle is prepared to serve; one question is answered
+            # without loading the compiler
+            self._cache[key] = ExactIndex(self.item_matrix(kind), "ip", jit=self._prepared)
         return self._cache[key]
 
     def query_vectors(self, resolved: Sequence[_Resolved], mode: str = "hybrid") -> tuple[np.ndarray, np.ndarray, dict]:
@@ -650,7 +653,11 @@ class ModelBundle:
         self.index = None
 
     def prepare(self) -> None:
-        """Compute what every request needs once (Gram matrices, blended vectors, exact indexes)."""
+        """Compute what every request needs once (Gram matrices, blended vectors, exact indexes
+        with compiled kernels)."""
+        self._prepared = True
+        for kind in ("recommend", "similar"):
+            self._cache.pop(f"exact:{kind}", None)
         self.cf.prepare()
         if self.cf.has_factors:
             for kind in ("recommend", "similar"):

@@ -11,6 +11,9 @@ from tastemaker.errors import InputError
 
 __all__ = ["Vocabulary", "UnknownIdError", "resolve_name"]
 
+#: single lookups answered by scanning the ids before a lookup table is built
+_SCANS = 8
+
 
 class UnknownIdError(InputError, KeyError):
     """An id that is not in a :class:`Vocabulary` (both an InputError and a KeyError)."""
@@ -44,6 +47,7 @@ class Vocabulary:
         self.ids = np.asarray(ids if not isinstance(ids, Iterator) else list(ids), dtype=str)
         self.name = name
         self._lookup: dict[str, int] | None = None
+        self._scans = 0
 
     def _table(self) -> dict[str, int]:
         if self._lookup is None:
@@ -57,7 +61,7 @@ class Vocabulary:
         return len(self.ids)
 
     def __contains__(self, key: object) -> bool:
-        return str(key) in self._table()
+        return self.get(key) is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.ids.tolist())
@@ -73,10 +77,22 @@ class Vocabulary:
         UnknownIdError
             If ``key`` is not in the vocabulary.
         """
-        row = self._table().get(str(key))
+        row = self.get(key)
         if row is None:
             raise self._unknown(key)
         return row
+
+    def get(self, key: Any) -> int | None:
+        """The row of ``key``, or None. Until many keys were asked for, a key is looked up by a
+        scan of the ids (a command that asks for one of millions builds no table)."""
+        key = str(key)
+        if self._lookup is None and self._scans < _SCANS:
+            self._scans += 1
+            rows = np.flatnonzero(self.ids == key)
+            if len(rows) > 1:
+                raise ValueError(f"the {self.name} ids are not unique")
+            return int(rows[0]) if len(rows) else None
+        return self._table().get(key)
 
     def indices(self, keys: Iterable[Any]) -> np.ndarray:
         """The rows of ``keys`` as an int64 array; :class:`UnknownIdError` on the first unknown."""

@@ -133,6 +133,10 @@ class Blend:
         Columns of each block in recommendations.
     weights_ : dict
         The weights in use.
+    layout_ : dict
+        ``{"recommend" | "similar": blocks}``: the blocks the concatenated vectors hold, in order;
+        a block at weight 0, or one whose side (warm or cold items) is empty, adds nothing to any
+        score and is left out (the ``cold`` column always stays: it carries the centring).
     stats_ : dict
         ``{"recommend" | "similar": {block: (mean, covariance)}}`` over each block's support.
     taste_ : ndarray or None
@@ -183,6 +187,7 @@ class Blend:
         self.dims_ = {b: int(self._rows(b, blocks).shape[1]) for b in self.blocks_}
         self.weights_ = self._weights(self.weights)
         cold = self._cold(blocks)
+        self.layout_ = {kind: self._live(kind, cold) for kind in ("recommend", "similar")}
         self.taste_ = self._fit_taste(blocks, cold) if "culture" in self.blocks_ else None
         self.stats_ = {kind: self._stats(blocks, cold, kind) for kind in ("recommend", "similar")}
         return self
@@ -264,10 +269,18 @@ class Blend:
         return M
 
     def _layout(self, kind: str) -> tuple[str, ...]:
-        """The blocks of the concatenated vectors of ``kind`` (recommend or similar)."""
+        """Every block that takes part in ``kind`` (recommend or similar)."""
         if kind == "similar":
             return tuple(b for b in self.blocks_ if b in SIMILAR_BLOCKS)
         return self.blocks_
+
+    def _live(self, kind: str, cold: np.ndarray) -> tuple[str, ...]:
+        """The blocks of ``kind`` that can change a score (see ``layout_``)."""
+        def sided(b: str) -> bool:
+            support = self._support(b, kind)
+            return support == "all" or bool((cold if support == "cold" else ~cold).any())
+
+        return tuple(b for b in self._layout(kind) if b == "cold" or (self.weights_.get(b, 0.0) and sided(b)))
 
     @property
     def active_(self) -> tuple[str, ...]:
@@ -275,31 +288,30 @@ class Blend:
         return tuple(b for b in self.blocks_ if self.weights_.get(b, 0.0))
 
     def with_weights(self, weights: Mapping[str, float], standardise: bool | None = None) -> Blend:
-        """A copy with other weights and the same statistics (e.g. ``{"cf": 1}``, not
-        standardised: the collaborative model alone)."""
+        """A copy with other weights and the same statistics and layout (e.g. ``{"cf": 1}``, not
+        standardised: the collaborative model alone), whose queries search the same item vectors.
+        A block it weighs that this blend left out of the vectors is refused."""
         other = Blend(dict(weights), self.standardise if standardise is None else standardise)
         other.blocks_, other.dims_, other.stats_, other.taste_ = self.blocks_, self.dims_, self.stats_, self.taste_
+        other.layout_ = self.layout_
         other.weights_ = other._weights(weights)
+        missing = sorted(b for b, w in other.weights_.items() if w and b not in self.layout_["recommend"])
+        if missing:
+            raise ValueError(f"blocks {missing} are not in this blend's item vectors (they weighed 0 when it "
+                             "was fitted): fit a new blend with these weights")
         return other
 
     # --- vectors --------------------------------------------------------------------------------
     def item_matrix(self, blocks: Mapping[str, np.ndarray], kind: str = "recommend") -> np.ndarray:
-        """Concatenated item vectors (n_items x sum of dims) for ``kind`` = recommend or similar."""
+        """Concatenated item vectors (n_items x the ``layout_`` blocks' dims) for ``kind`` =
+        recommend or similar."""
         cold = self._cold(blocks)
         parts = []
-        for b in self._layout(kind):
+        for b in self.layout_[kind]:
             support = self._support(b, kind)
-            side = cold if support == "cold" else ~cold
-            if b != "cold" and (not self.weights_.get(b, 0.0) or (support != "all" and not side.any())):
-                # a block at weight 0 adds nothing to any score (its query piece is 0), nor one
-                # whose side has no items: zero rows, which an index leaves out of its graph (the
-                # cold column stays: it also carries the centring of the warm and cold blocks)
-                width = self._rows(b, blocks, kind, np.zeros(1, np.int64)).shape[1]
-                parts.append(np.zeros((len(cold), width), np.float32))
-                continue
             rows = self.block_rows(b, self._rows(b, blocks, kind), unit=kind == "similar")
             if support != "all" and b != "cold":  # the cold column is already 0 for warm items
-                rows = rows * side[:, None].astype(np.float32)
+                rows = rows * (cold if support == "cold" else ~cold)[:, None].astype(np.float32)
             parts.append(rows)
         return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)
 
@@ -362,7 +374,7 @@ class Blend:
         return out
 
     def query_matrix(self, parts: Mapping[str, np.ndarray], kind: str = "recommend") -> tuple[np.ndarray, np.ndarray]:
-        """The concatenated queries (m x sum of dims) and the constant to subtract from their
+        """The concatenated queries (m x the ``layout_`` blocks' dims) and the constant to subtract from their
         inner products with :meth:`item_matrix` to get the standardised blend."""
         standard = self._standardisers(parts, kind)
         m = len(next(iter(parts.values())))
@@ -381,7 +393,7 @@ class Blend:
             elif support == "cold":
                 cold_shift -= factors[b] * centre
         pieces = []
-        for b in self._layout(kind):
+        for b in self.layout_[kind]:
             piece = np.asarray(parts[b], dtype=np.float64) * factors[b][:, None]
             if b == "cold":
                 piece = piece + cold_shift[:, None]
@@ -438,7 +450,7 @@ class Blend:
     def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """A JSON header and arrays (no pickle) that :meth:`from_state` reads back."""
         meta = {"weights": self.weights_, "blocks": list(self.blocks_), "dims": self.dims_,
-                "standardise": self.standardise}
+                "standardise": self.standardise, "layout": {k: list(v) for k, v in self.layout_.items()}}
         arrays = {}
         for kind, stats in self.stats_.items():
             for b, (mean, cov) in stats.items():
@@ -454,6 +466,8 @@ class Blend:
         blend.blocks_ = tuple(meta["blocks"])
         blend.dims_ = {k: int(v) for k, v in meta["dims"].items()}
         blend.weights_ = {k: float(v) for k, v in meta["weights"].items()}
+        layout = meta.get("layout") or {kind: blend._layout(kind) for kind in ("recommend", "similar")}
+        blend.layout_ = {kind: tuple(layout[kind]) for kind in ("recommend", "similar")}
         blend.stats_ = {kind: {b: (np.asarray(arrays[f"{kind}.{b}.mean"]), np.asarray(arrays[f"{kind}.{b}.cov"]))
                                for b in blend._layout(kind)} for kind in ("recommend", "similar")}
         blend.taste_ = np.asarray(arrays["taste"]) if "taste" in arrays else None
