@@ -131,6 +131,12 @@ def test_explain_matches_fold_in_score(rng):
         assert again == pytest.approx(score, rel=1e-5)
     _, top3, _ = model.explain(3, row, 0, N=3)
     assert len(top3) == 3
+    # several items of one listener in one solve: what one call per item gives
+    scores, tops, _ = model.explain(3, row, np.array([0, 7, 21]), N=4)
+    assert scores.shape == (3,) and len(tops) == 3
+    for item, score, top in zip((0, 7, 21), scores, tops):
+        one, one_top, _ = model.explain(3, row, item, N=4)
+        assert score == pytest.approx(one, rel=1e-9) and [i for i, _ in top] == [i for i, _ in one_top]
 
 
 def test_skip_lowers_a_score(rng):

@@ -345,13 +345,15 @@ class ModelBundle:
         """Fill ``reason`` (and ``because`` with ``explain``) of recommendations for ``r``."""
         history = r.history
         mine = np.empty(0, np.int64) if history is None else np.asarray(history.indices[history.data > 0], np.int64)
-        weights = None
-        for rec, col in zip(recs, cols):
-            shares: list = []
-            if self.cf.can_explain and len(mine) and (explain or not rec.placed_by):
-                score, contributions, weights = self.cf.explain(0, history, int(col), user_weights=weights,
-                                                                N=max(because, 1))
-                shares = self._shares(score, contributions)
+        wanted = [j for j, rec in enumerate(recs) if self.cf.can_explain and len(mine) and
+                  (explain or not rec.placed_by)]
+        explained: dict[int, list] = {}
+        if wanted:  # one solve for every item of the listener
+            scores, contributions, _ = self.cf.explain(0, history, np.asarray(cols, np.int64)[wanted],
+                                                       N=max(because, 1))
+            explained = {j: self._shares(s, c) for j, s, c in zip(wanted, scores, contributions)}
+        for j, (rec, col) in enumerate(zip(recs, cols)):
+            shares = explained.get(j, [])
             if explain:
                 rec.because = shares[:because]
             rec.reason = self._reason_text(rec, int(col), mine, shares)

@@ -283,8 +283,8 @@ class ImplicitALS(MatrixFactorizationBase):
             The user (only used to check the call; the history in ``user_items`` is what counts).
         user_items : csr_matrix
             The user's row (1 x n_items).
-        itemid : int
-            The item to explain.
+        itemid : int or array of int
+            The item to explain, or several items of this user (one solve for all of them).
         user_weights : ndarray, optional
             The Cholesky factor returned by an earlier call for the same user, to reuse.
         N : int
@@ -292,9 +292,9 @@ class ImplicitALS(MatrixFactorizationBase):
 
         Returns
         -------
-        score : float
+        score : float (an array for an array of items)
             The item's score for the user recomputed from their history alone.
-        contributions : list of (itemid, contribution)
+        contributions : list of (itemid, contribution) (a list of them for an array of items)
             The largest contributions, best first; ``contribution / score`` is each one's share.
         user_weights : ndarray
             Cholesky factor of ``Y^T C^u Y + lambda I``, reusable for other items of this user.
@@ -302,12 +302,14 @@ class ImplicitALS(MatrixFactorizationBase):
         import scipy.linalg
 
         self._check_fitted()
-        if not np.isscalar(userid) or not np.isscalar(itemid):
-            raise ValueError("explain takes one user and one item")
+        single = np.isscalar(itemid)
+        if not np.isscalar(userid) or not (single or np.ndim(itemid) == 1):
+            raise ValueError("explain takes one user and one item, or a 1-D array of items")
+        items = np.atleast_1d(np.asarray(itemid)).astype(np.int64)
         user_items = check_user_items(user_items, n_items=self.n_items_)
         if user_items.shape[0] != 1:
             raise ValueError(f"user_items must be the user's single row, got {user_items.shape[0]} rows")
-        self._check_itemids([itemid])
+        self._check_itemids(items)
         row = user_items.copy()
         row.eliminate_zeros()
         C = self._confidences(row)
@@ -320,11 +322,15 @@ class ImplicitALS(MatrixFactorizationBase):
             A = self._gram("items").astype(np.float64) + reg * np.eye(Y.shape[1])
             A += (Yu * (np.abs(conf) - 1.0)[:, None]).T @ Yu
             user_weights = scipy.linalg.cholesky(A, lower=True)
-        w_yi = scipy.linalg.cho_solve((user_weights, True), np.asarray(Y[itemid], dtype=np.float64))
+        w_y = scipy.linalg.cho_solve((user_weights, True), np.asarray(Y[items], dtype=np.float64).T)
         positive = conf > 0
         liked = idx[positive]
-        contributions = (np.asarray(Y[liked], dtype=np.float64) @ w_yi) * conf[positive]
-        score = float(contributions.sum())
-        order = np.argsort(-contributions, kind="stable")[:N]
-        top = [(int(liked[j]), float(contributions[j])) for j in order]
-        return score, top, user_weights
+        parts = (np.asarray(Y[liked], dtype=np.float64) @ w_y) * conf[positive][:, None]  # liked x items
+        scores = parts.sum(axis=0)
+        top = []
+        for k in range(len(items)):
+            order = np.argsort(-parts[:, k], kind="stable")[:N]
+            top.append([(int(liked[j]), float(parts[j, k])) for j in order])
+        if single:
+            return float(scores[0]), top[0], user_weights
+        return scores, top, user_weights

@@ -322,12 +322,13 @@ class Blend:
         parts = {"cf": U}
         L = None if history is None else log_plays(history)
         taste = None
+        live = self.layout_["recommend"]
         for b in self.blocks_:
             if b == "cf":
                 continue
             if b in CONSTANT_BLOCKS:
                 parts[b] = np.ones((len(U), 1), np.float32)
-            elif L is None or not self.weights_.get(b):
+            elif L is None or not self.weights_.get(b) or b not in live:  # a block that scores nothing
                 parts[b] = np.zeros((len(U), self.dims_[b]), np.float32)
             elif b in TASTE_BLOCKS:
                 taste = self.taste_query(L, blocks) if taste is None else taste
@@ -359,11 +360,12 @@ class Blend:
             out[b] = rows * cold if b in CONSTANT_BLOCKS else rows
         return out
 
-    def _standardisers(self, parts: Mapping[str, np.ndarray], kind: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per block: ``1 / sigma_b(q)`` of every query and the centre ``q . mu_b`` (constant
-        blocks, or without standardising: 1 and 0)."""
+    def _standardisers(self, parts: Mapping[str, np.ndarray], kind: str,
+                       which=None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per block (of ``which``, default the layout's): ``1 / sigma_b(q)`` of every query and
+        the centre ``q . mu_b`` (constant blocks, or without standardising: 1 and 0)."""
         out = {}
-        for b in self._layout(kind):
+        for b in self.layout_[kind] if which is None else which:
             q = np.asarray(parts[b], dtype=np.float64)
             if b in CONSTANT_BLOCKS or not self.standardise:
                 out[b] = (np.ones(len(q)), np.zeros(len(q)))
@@ -380,7 +382,9 @@ class Blend:
         m = len(next(iter(parts.values())))
         offset, cold_shift = np.zeros(m), np.zeros(m)
         factors = {}
-        for b in self._layout(kind):
+        # a block left out of the layout changes no score, its centring included: at weight 0 it
+        # has none; with no item on its side, its shift reaches no item
+        for b in self.layout_[kind]:
             inv_sigma, centre = standard[b]
             factors[b] = self.weights_.get(b, 0.0) * inv_sigma
             if b in CONSTANT_BLOCKS:
@@ -408,11 +412,12 @@ class Blend:
 
         ``cache``, a dict kept by the caller between calls with the same ``blocks``, ``cols`` and
         ``kind``, holds the item rows so that many chunks of queries build them once."""
-        standard = self._standardisers(parts, kind)
+        which = self._layout(kind) if which is None else which
+        standard = self._standardisers(parts, kind, which)
         cols = np.arange(len(blocks["cf"])) if cols is None else np.asarray(cols, dtype=np.int64)
         cold = self._cold(blocks)[cols]
         out = {}
-        for b in (self._layout(kind) if which is None else which):
+        for b in which:
             inv_sigma, centre = standard[b]
             support = self._support(b, kind)
             z = np.zeros((len(inv_sigma), len(cols)), np.float32)
@@ -437,7 +442,7 @@ class Blend:
         ``w_b * (q_b . y_bi - q_b . mu_b) / sigma_b`` summed over the blocks of the signal
         (:data:`SIGNAL_OF`); they sum to the score."""
         one = {b: np.asarray(p)[row:row + 1] for b, p in parts.items()}
-        active = tuple(b for b in self.active_ if b in self._layout(kind))
+        active = tuple(b for b in self.active_ if b in self.layout_[kind])
         z = self.unit_scores(one, blocks, cols, kind, which=active)
         out: dict[str, np.ndarray] = {}
         for b in active:
@@ -466,7 +471,9 @@ class Blend:
         blend.blocks_ = tuple(meta["blocks"])
         blend.dims_ = {k: int(v) for k, v in meta["dims"].items()}
         blend.weights_ = {k: float(v) for k, v in meta["weights"].items()}
-        layout = meta.get("layout") or {kind: blend._layout(kind) for kind in ("recommend", "similar")}
+        layout = meta.get("layout") or {  # saved before layouts were: every block with a weight
+            kind: [b for b in blend._layout(kind) if b == "cold" or blend.weights_.get(b)]
+            for kind in ("recommend", "similar")}
         blend.layout_ = {kind: tuple(layout[kind]) for kind in ("recommend", "similar")}
         blend.stats_ = {kind: {b: (np.asarray(arrays[f"{kind}.{b}.mean"]), np.asarray(arrays[f"{kind}.{b}.cov"]))
                                for b in blend._layout(kind)} for kind in ("recommend", "similar")}
