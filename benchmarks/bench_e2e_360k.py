@@ -3,7 +3,8 @@
 A seeded event log the size of Last.fm-360K (358,868 listeners, 160,112 artists, ~17M play rows,
 tags for 85% of the artists; ``_datasets.lastfm360k_event_log``) is written to Parquet once; then,
 on a fresh store, every step runs as its own ``tastemaker`` process, timed, with its peak memory
-(the child's maximum resident set, from ``wait4``):
+(the child's maximum resident set, from ``wait4``; the weekly job also records its peak after each
+step, so the table shows which step raised it):
 
 1. ``tastemaker ingest events events.parquet`` and ``tastemaker ingest tags tags.parquet``;
 2. ``tastemaker pipeline`` (the weekly job: train, place, weigh, index, Discover Weekly for every
@@ -140,9 +141,11 @@ def main(argv=None) -> None:
     print(f"| ingest tags | {results['ingest tags']['seconds']:.1f} | {results['ingest tags']['rss_gb']:.2f} | |")
     print(f"| **ingest, both** | **{ingest_s:.1f}** | | <= {TARGETS['ingest']:.0f} |")
     for step, seconds, detail in steps:
-        inner = detail.get("steps")
-        extra = (" (" + ", ".join(f"{k} {v:.0f}s" for k, v in inner.items()) + ")") if isinstance(inner, dict) else ""
-        print(f"| pipeline: {step}{extra} | {seconds:.1f} | | |")
+        inner, peaks = detail.get("steps"), detail.get("steps_peak_gib") or {}
+        extra = (" (" + ", ".join(f"{k} {v:.0f}s" + (f" to {peaks[k]:.2f} GiB" if k in peaks else "")
+                                  for k, v in inner.items()) + ")") if isinstance(inner, dict) else ""
+        step_peak = f"{detail['peak_gib']:.2f}" if "peak_gib" in detail else ""
+        print(f"| pipeline: {step}{extra} | {seconds:.1f} | {step_peak} | |")
     print(f"| **pipeline, whole** | **{results['pipeline']['seconds']:.1f}** | {results['pipeline']['rss_gb']:.2f} "
           f"| <= {TARGETS['pipeline']:.0f} |")
     print(f"| peak RSS of any step | | **{peak:.2f}** | <= {TARGETS['rss_gb']:.0f} |")

@@ -23,6 +23,7 @@ all run :class:`TrainingPipeline`; the server only loads what it saves.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -122,6 +123,16 @@ class TrainSettings:
                                    setting=given[0])
 
 
+def peak_gib() -> float:
+    """This process's peak resident memory so far, in GiB (0 where the platform does not say)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2**30 if sys.platform == "darwin" else 2**20), 3)  # bytes on macOS, KiB elsewhere
+
+
 @dataclass
 class TrainResult:
     """What a pipeline run made."""
@@ -132,6 +143,8 @@ class TrainResult:
     placed: dict[str, int]
     index_kind: str
     notes: list[str] = field(default_factory=list)
+    #: the process's peak resident memory (GiB) at the end of each step: where memory grew
+    peak_gib: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -192,12 +205,14 @@ class TrainingPipeline:
         s.check()
         self._root = root
         seconds: dict[str, float] = {}
+        peak: dict[str, float] = {}
         notes: list[str] = []
 
         def step(name: str, fn, *args):
             started = time.perf_counter()
             out = fn(*args)
             seconds[name] = round(time.perf_counter() - started, 3)
+            peak[name] = peak_gib()
             detail = out[1] if isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], dict) else {}
             if self.on_step is not None:
                 self.on_step(name, seconds[name], detail)
@@ -227,7 +242,7 @@ class TrainingPipeline:
         path = None
         if root is not None:
             path, _ = step("save", self._save, bundle, root)
-        return TrainResult(bundle, path, seconds, placed, kind, notes)
+        return TrainResult(bundle, path, seconds, placed, kind, notes, peak)
 
     # --- the steps ------------------------------------------------------------------------------
     def _read(self, db_path, store: Store | None, root) -> _Read:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from tastemaker.data import Store
 from tastemaker.errors import InputError, TastemakerError
-from tastemaker.pipeline._train import TrainingPipeline, TrainSettings
+from tastemaker.pipeline._train import TrainingPipeline, TrainSettings, peak_gib
 
 __all__ = ["WeeklyJob", "WeeklySettings", "WEEKLY_STEPS", "StepRecord", "inbox_files"]
 
@@ -212,7 +212,7 @@ class WeeklyJob:
                     continue
                 started = time.perf_counter()
                 detail, version, status = getattr(self, "_" + step.replace("-", "_"))(done)
-                detail = {**detail, "seconds": round(time.perf_counter() - started, 2)}
+                detail = {**detail, "seconds": round(time.perf_counter() - started, 2), "peak_gib": peak_gib()}
                 record = self._record(week, step, status, detail, version)
                 done[step] = record
         return self.status()
@@ -291,7 +291,8 @@ class WeeklyJob:
                 self.say("train", f"{name} ({seconds:.1f}s)" + (f": {_short(detail)}" if detail else ""))
 
         result = TrainingPipeline(self.settings.train, on_step=on_step).run(self.db_path, self.model_root)
-        return ({"placed": result.placed, "index": result.index_kind, "steps": result.seconds},
+        return ({"placed": result.placed, "index": result.index_kind, "steps": result.seconds,
+                 "steps_peak_gib": result.peak_gib},
                 result.bundle.version, "done")
 
     def _discover_weekly(self, done):
