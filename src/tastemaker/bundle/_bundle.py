@@ -260,7 +260,7 @@ class ModelBundle:
         if any(h is None for h in histories):
             histories = [h if h is not None else sp.csr_matrix((1, len(self.items)), dtype=np.float32)
                          for h in histories]
-        H = sp.vstack(histories, format="csr") if histories else None
+        H = histories[0] if len(histories) == 1 else sp.vstack(histories, format="csr") if histories else None
         parts = blend.query_parts(U, H, self.blocks())
         Q, offset = blend.query_matrix(parts, "recommend")
         return Q, offset, parts

@@ -112,10 +112,11 @@ class ImplicitALS(MatrixFactorizationBase):
         c.data = confidence(c.data, self.alpha, self.epsilon, self.confidence)
         return c
 
-    def _row_regularization(self, counts: sp.csr_matrix, mean_nnz: float) -> np.ndarray:
-        nnz = np.diff(counts.indptr).astype(np.float64)
+    def _row_regularization(self, nnz: np.ndarray, mean_nnz: float) -> np.ndarray:
+        """Each row's regularisation from its number of entries ``nnz``."""
+        nnz = np.asarray(nnz, dtype=np.float64)
         if self.reg_exponent == 0:
-            return np.full(counts.shape[0], self.regularization, dtype=np.float32)
+            return np.full(len(nnz), self.regularization, dtype=np.float32)
         prior = 1.0
         scale = ((nnz + prior) / (mean_nnz + prior)) ** self.reg_exponent
         return (self.regularization * scale).astype(np.float32)
@@ -149,8 +150,8 @@ class ImplicitALS(MatrixFactorizationBase):
         self.n_users_, self.n_items_ = n_users, n_items
         self._mean_user_nnz_ = float(counts.nnz / max(1, n_users))
         self._mean_item_nnz_ = float(counts.nnz / max(1, n_items))
-        reg_u = self._row_regularization(counts, self._mean_user_nnz_)
-        reg_i = self._row_regularization(ciu, self._mean_item_nnz_)
+        reg_u = self._row_regularization(np.diff(counts.indptr), self._mean_user_nnz_)
+        reg_i = self._row_regularization(np.diff(ciu.indptr), self._mean_item_nnz_)
         X = (rng.standard_normal((n_users, f), dtype=np.float32) * np.float32(0.01))
         Y = (rng.standard_normal((n_items, f), dtype=np.float32) * np.float32(0.01))
 
@@ -195,11 +196,12 @@ class ImplicitALS(MatrixFactorizationBase):
     # --- folding in, partial fits --------------------------------------------------------------
     def _reset_cache(self) -> None:
         self._YtY = None
+        self._YtY64 = None
         self._XtX = None
 
     def prepare(self) -> None:
         """Compute the item Gram matrix that folding users in and explanations use."""
-        self._gram("items")
+        self._gram64()
 
     def _after_load(self) -> None:
         self.user_factors_ = np.ascontiguousarray(self.user_factors_, dtype=np.float32)
@@ -209,6 +211,12 @@ class ImplicitALS(MatrixFactorizationBase):
         self._reset_cache()
 
     _fitted_scalars = ("n_users_", "n_items_", "_mean_user_nnz_", "_mean_item_nnz_")
+
+    def _gram64(self) -> np.ndarray:
+        """The item Gram matrix in float64 (explanations), computed once."""
+        if getattr(self, "_YtY64", None) is None:
+            self._YtY64 = self._gram("items").astype(np.float64)
+        return self._YtY64
 
     def _gram(self, which: str) -> np.ndarray:
         attr = "_YtY" if which == "items" else "_XtX"
@@ -225,7 +233,7 @@ class ImplicitALS(MatrixFactorizationBase):
         counts.eliminate_zeros()
         C = self._confidences(counts)
         out = np.zeros((counts.shape[0], fixed.shape[1]), dtype=np.float32)
-        reg = self._row_regularization(counts, mean_nnz)
+        reg = self._row_regularization(np.diff(counts.indptr), mean_nnz)
         cholesky_half_step(C.indptr, C.indices, C.data, out, fixed, self._gram(which), reg, 1)
         return out
 
@@ -299,7 +307,7 @@ class ImplicitALS(MatrixFactorizationBase):
         user_weights : ndarray
             Cholesky factor of ``Y^T C^u Y + lambda I``, reusable for other items of this user.
         """
-        import scipy.linalg
+        from scipy.linalg import lapack  # LAPACK itself: a request's small solves, without wrappers
 
         self._check_fitted()
         single = np.isscalar(itemid)
@@ -310,27 +318,26 @@ class ImplicitALS(MatrixFactorizationBase):
         if user_items.shape[0] != 1:
             raise ValueError(f"user_items must be the user's single row, got {user_items.shape[0]} rows")
         self._check_itemids(items)
-        row = user_items.copy()
-        row.eliminate_zeros()
-        C = self._confidences(row)
-        idx = C.indices
-        conf = C.data
+        played = user_items.data != 0  # a canonical copy: no duplicates; explicit zeros left out
+        idx = user_items.indices[played]
+        conf = confidence(user_items.data[played], self.alpha, self.epsilon, self.confidence)
         Y = self.item_factors_  # only the rows used are widened to float64, never the catalogue
+        Yu = np.asarray(Y[idx], dtype=np.float64)
         if user_weights is None:
-            Yu = np.asarray(Y[idx], dtype=np.float64)
-            reg = float(self._row_regularization(row, self._mean_user_nnz_)[0])
-            A = self._gram("items").astype(np.float64) + reg * np.eye(Y.shape[1])
-            A += (Yu * (np.abs(conf) - 1.0)[:, None]).T @ Yu
-            user_weights = scipy.linalg.cholesky(A, lower=True)
-        w_y = scipy.linalg.cho_solve((user_weights, True), np.asarray(Y[items], dtype=np.float64).T)
+            reg = float(self._row_regularization(np.array([len(idx)]), self._mean_user_nnz_)[0])
+            A = (Yu * (np.abs(conf) - 1.0)[:, None]).T @ Yu
+            A += self._gram64()
+            A[np.diag_indices_from(A)] += reg
+            user_weights, info = lapack.dpotrf(A, lower=1)
+            if info != 0:
+                raise ValueError(f"the listener's normal equations are not positive definite (LAPACK info {info})")
+        w_y, info = lapack.dpotrs(user_weights, np.asarray(Y[items], dtype=np.float64).T, lower=1)
         positive = conf > 0
         liked = idx[positive]
-        parts = (np.asarray(Y[liked], dtype=np.float64) @ w_y) * conf[positive][:, None]  # liked x items
+        parts = (Yu[positive] @ w_y) * conf[positive][:, None]  # liked x items
         scores = parts.sum(axis=0)
-        top = []
-        for k in range(len(items)):
-            order = np.argsort(-parts[:, k], kind="stable")[:N]
-            top.append([(int(liked[j]), float(parts[j, k])) for j in order])
+        orders = np.argsort(-parts, axis=0, kind="stable")[:N]
+        top = [[(int(liked[j]), float(parts[j, k])) for j in orders[:, k]] for k in range(len(items))]
         if single:
             return float(scores[0]), top[0], user_weights
         return scores, top, user_weights

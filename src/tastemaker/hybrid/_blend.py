@@ -197,11 +197,14 @@ class Blend:
         return {b: (1.0 if b == "cf" else float(weights.get(b, 0.0))) for b in self.blocks_}
 
     @staticmethod
-    def _cold(blocks) -> np.ndarray:
-        n = len(blocks["cf"])
+    def _cold(blocks, cols=None) -> np.ndarray:
+        """Which items (of ``cols``, default all) are placed without plays."""
+        n = len(blocks["cf"]) if cols is None else len(cols)
         if "cold" not in blocks:
             return np.zeros(n, dtype=bool)
-        return np.asarray(blocks["cold"], dtype=np.float32).reshape(n, -1)[:, 0] > 0
+        flags = np.asarray(blocks["cold"], dtype=np.float32)
+        flags = flags.reshape(len(flags), -1)[:, 0]
+        return (flags if cols is None else flags[cols]) > 0
 
     def _support(self, block: str, kind: str) -> str:
         if block in CONSTANT_BLOCKS:
@@ -353,7 +356,7 @@ class Blend:
         and ``cold`` only for an item placed without plays (its prior, and 1), so a played item's
         neighbours are ranked by likeness alone."""
         cols = np.atleast_1d(np.asarray(cols, dtype=np.int64))
-        cold = self._cold(blocks)[cols].astype(np.float32)[:, None]
+        cold = self._cold(blocks, cols).astype(np.float32)[:, None]
         out = {}
         for b in self._layout("similar"):
             rows = self.block_rows(b, self._rows(b, blocks, "similar", cols), unit=True)
@@ -371,7 +374,7 @@ class Blend:
                 out[b] = (np.ones(len(q)), np.zeros(len(q)))
                 continue
             mean, cov = self.stats_[kind][b]
-            sigma = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", q, cov, q), 0.0))
+            sigma = np.sqrt(np.maximum(((q @ cov) * q).sum(axis=1), 0.0))
             out[b] = (np.where(sigma > _TINY, 1.0 / np.maximum(sigma, _TINY), 0.0), q @ mean)
         return out
 
@@ -415,7 +418,7 @@ class Blend:
         which = self._layout(kind) if which is None else which
         standard = self._standardisers(parts, kind, which)
         cols = np.arange(len(blocks["cf"])) if cols is None else np.asarray(cols, dtype=np.int64)
-        cold = self._cold(blocks)[cols]
+        cold = self._cold(blocks, cols)
         out = {}
         for b in which:
             inv_sigma, centre = standard[b]
