@@ -100,7 +100,7 @@ def test_queries(hetrec_store):
 def test_interactions(hetrec_store):
     store, _, _ = hetrec_store
     started = time.perf_counter()
-    data = load_interactions(store)
+    data = load_interactions(store, detail=True)
     assert time.perf_counter() - started < 10
     assert data.shape == (1892, 17632) and data.user_items.nnz == 92834
     assert data.user_items[data.users.index("2"), data.items.index("51")] == 13883

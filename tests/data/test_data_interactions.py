@@ -35,7 +35,7 @@ def tiny(store, csv_file):
 
 
 def test_skip_rule_by_hand(tiny):
-    data = load_interactions(tiny)
+    data = load_interactions(tiny, detail=True)
     assert data.users.ids.tolist() == ["u1", "u2"] and data.items.ids.tolist() == ["a", "b", "c"]
     # u1: a = 10*10/(10+10) = 5; b skip-only = -3; c = one save = 5 plays -> 5*5/5 = 5
     # u2: a = 2 plays + 3 (one playlist_add) = 5; c = 4*4/(4+1) = 3.2
@@ -52,6 +52,10 @@ def test_skip_rule_by_hand(tiny):
         np.testing.assert_array_equal(matrix.indices, data.user_items.indices)
     assert data.last_ts.dtype == np.float64 and data.shape == (2, 3)
     assert data.item_names.tolist() == ["a", "b", "c"]  # no names given: the ids
+    # without detail: the same aggregate, and nothing else read
+    lean = load_interactions(tiny)
+    np.testing.assert_array_equal(lean.user_items.toarray(), data.user_items.toarray())
+    assert lean.plays is None and lean.skips is None and lean.last_ts is None
 
 
 def test_weights_min_count_and_item_kind(tiny):
@@ -107,7 +111,7 @@ def test_matrix_matches_the_events(rows, save, playlist):
         store.append_events(
             [{"user_id": u, "item_id": i, "event": e, "count": c} for u, i, e, c in rows]
         )
-        data = load_interactions(store, save_weight=save, playlist_weight=playlist)
+        data = load_interactions(store, save_weight=save, playlist_weight=playlist, detail=True)
     totals = defaultdict(lambda: defaultdict(float))
     for u, i, e, c in rows:
         totals[(u, i)][e] += c

@@ -143,3 +143,14 @@ def test_append_events_rejects_bad_rows_and_writes_nothing(rows, column, row):
 def test_append_no_events_is_a_no_op(db_path):
     assert Store(db_path).append_events([]) == 0
     assert not db_path.exists()
+
+
+def test_a_large_query_can_run_within_a_memory_limit(tmp_path):
+    with Store(tmp_path / "s.duckdb") as store:
+        default = store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        with store.memory_limit("64MB") as con:
+            assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "61.0 MiB"
+            # a sort far larger than the limit spills instead of failing
+            assert con.execute("SELECT count(*) FROM (SELECT range AS x FROM range(5000000) ORDER BY "
+                               "hash(x))").fetchone()[0] == 5_000_000
+        assert store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == default

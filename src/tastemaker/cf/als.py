@@ -145,7 +145,8 @@ class ImplicitALS(MatrixFactorizationBase):
         rng = check_random_state(self.random_state)
         n_users, n_items = counts.shape
         f = int(self.factors)
-        cui = self._confidences(counts)
+        cui = counts  # check_user_items' own copy: the confidences replace the counts in place
+        cui.data = confidence(cui.data, self.alpha, self.epsilon, self.confidence)
         ciu = cui.T.tocsr()
         self.n_users_, self.n_items_ = n_users, n_items
         self._mean_user_nnz_ = float(counts.nnz / max(1, n_users))

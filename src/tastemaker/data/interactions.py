@@ -49,7 +49,8 @@ class Interactions:
 
     Every matrix has the same shape and the same sparsity pattern (row ``u`` of each holds the
     same columns, in the same order), so their ``.data`` arrays line up; ``last_ts``, ``plays``
-    and ``skips`` may therefore hold explicit zeros. Rows are users sorted by id, columns items
+    and ``skips`` (read only when asked for: ``load_interactions(..., detail=True)``, else None)
+    may therefore hold explicit zeros. Rows are users sorted by id, columns items
     sorted by id (plain string order).
 
     Attributes
@@ -62,11 +63,11 @@ class Interactions:
         Column ids.
     item_names : numpy.ndarray of str
         Display name of every column (the id where the store has no name).
-    last_ts : scipy.sparse.csr_matrix of float64
+    last_ts : scipy.sparse.csr_matrix of float64 or None
         Latest event time of the pair, in epoch seconds (UTC); 0 where unknown.
-    plays : scipy.sparse.csr_matrix of float32
+    plays : scipy.sparse.csr_matrix of float32 or None
         Raw summed play counts.
-    skips : scipy.sparse.csr_matrix of float32
+    skips : scipy.sparse.csr_matrix of float32 or None
         Raw summed skip counts.
     """
 
@@ -74,9 +75,9 @@ class Interactions:
     users: Vocabulary
     items: Vocabulary
     item_names: np.ndarray
-    last_ts: sp.csr_matrix
-    plays: sp.csr_matrix
-    skips: sp.csr_matrix
+    last_ts: sp.csr_matrix | None = None
+    plays: sp.csr_matrix | None = None
+    skips: sp.csr_matrix | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -92,6 +93,7 @@ def load_interactions(
     playlist_weight: float = 3.0,
     min_count: float = 0,
     user_ids: Sequence[str] | None = None,
+    detail: bool = False,
 ) -> Interactions:
     """Aggregate the store's events into an :class:`Interactions` matrix.
 
@@ -108,6 +110,10 @@ def load_interactions(
     user_ids : sequence of str, optional
         Only these users' events (the server refolds one listener's history this way); their
         columns are then only the items they touched.
+    detail : bool, default False
+        Also each pair's raw plays, skips and latest event time (``plays``, ``skips``,
+        ``last_ts``); without, those are None and a 17M-pair store is read in about half the
+        memory.
 
     Returns
     -------
@@ -170,8 +176,8 @@ def load_interactions(
             ), scored AS (
                 SELECT *, plays + $save * saves + $playlist * adds AS p FROM agg
             )
-            SELECT r, c, CAST(CASE WHEN p > 0 THEN p * p / (p + skips) ELSE -skips END AS FLOAT) AS value,
-                CAST(plays AS FLOAT) AS plays, CAST(skips AS FLOAT) AS skips, last_ts
+            SELECT r, c, CAST(CASE WHEN p > 0 THEN p * p / (p + skips) ELSE -skips END AS FLOAT) AS value
+                {", CAST(plays AS FLOAT) AS plays, CAST(skips AS FLOAT) AS skips, last_ts" if detail else ""}
             FROM scored
             WHERE (p > 0 AND p >= $min_count) OR (p = 0 AND skips > 0)
             ORDER BY r, c""",
@@ -211,14 +217,15 @@ def _build(con, cols) -> Interactions:
         matrix.has_sorted_indices = True
         return matrix
 
+    detail = "plays" in cols
     return Interactions(
         user_items=csr("value", np.float32),
         users=Vocabulary(user_ids, name="user"),
         items=Vocabulary(item_ids, name="item"),
         item_names=np.asarray([names.get(i, i) for i in item_ids.tolist()], dtype=str),
-        last_ts=csr("last_ts", np.float64),
-        plays=csr("plays", np.float32),
-        skips=csr("skips", np.float32),
+        last_ts=csr("last_ts", np.float64) if detail else None,
+        plays=csr("plays", np.float32) if detail else None,
+        skips=csr("skips", np.float32) if detail else None,
     )
 
 

@@ -21,6 +21,11 @@ import duckdb
 from tastemaker._config import lock_timeout, resolve_db_path
 from tastemaker.errors import TastemakerError
 
+#: DuckDB memory for the store's largest writes (a week of playlists for every listener): beyond
+#: it, the sort spills to disk instead of growing the process by gigabytes (2.3 GiB for 10.7M
+#: playlist rows without a limit, 0.7 GiB within this one, 14% slower)
+WRITE_MEMORY = "512MB"
+
 __all__ = ["Store", "StoreLockedError", "SCHEMA_VERSION", "TABLES"]
 
 SCHEMA_VERSION = "1"
@@ -309,6 +314,23 @@ class Store:
     def __repr__(self) -> str:
         state = "open" if self._con is not None else "closed"
         return f"Store({self.location!r}, read_only={self.read_only}, {state})"
+
+    @contextlib.contextmanager
+    def memory_limit(self, limit: str = WRITE_MEMORY) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run a large query within ``limit`` of DuckDB memory (it spills sorts and joins to its
+        temporary directory beyond that), then go back to DuckDB's default (most of the RAM).
+
+        Yields
+        ------
+        duckdb.DuckDBPyConnection
+            The store's connection.
+        """
+        con = self.con
+        con.execute(f"SET memory_limit = '{limit}'")
+        try:
+            yield con
+        finally:
+            con.execute("RESET memory_limit")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -65,7 +65,7 @@ def save_playlists(store: Store, playlists: Playlists, *, generated_at: dt.datet
     _tm_dw_artists = {"a": artists, "name": _objects(playlists.artist_names, artists)}  # noqa: F841
     reason_names = "CASE r.reason " + " ".join(f"WHEN {i} THEN {_sql_text(n)}" for i, n in enumerate(REASONS)) + " END"
     con = store.con
-    with store.transaction():
+    with store.memory_limit(), store.transaction():
         if U == 0:
             return 0
         con.execute("CREATE OR REPLACE TEMP TABLE _tm_dw_users_t AS SELECT * FROM _tm_dw_users")
@@ -109,10 +109,11 @@ def previous_items(store: Store, bundle, week: str | IsoWeek) -> sp.csr_matrix:
     _tm_dw_u = {"user_id": _objects(bundle.users.ids), "r": np.arange(shape[0], dtype=np.int64)}  # noqa: F841
     _tm_dw_i = {"item_id": _objects(bundle.items.ids), "c": np.arange(shape[1], dtype=np.int64)}  # noqa: F841
     try:
-        got = store.con.execute(
-            """SELECT DISTINCT u.r, i.c FROM discover_weekly d
-            JOIN _tm_dw_u u USING (user_id) JOIN _tm_dw_i i USING (item_id)
-            WHERE d.week < $week""", {"week": str(week)}).fetchnumpy()
+        with store.memory_limit():
+            got = store.con.execute(
+                """SELECT DISTINCT u.r, i.c FROM discover_weekly d
+                JOIN _tm_dw_u u USING (user_id) JOIN _tm_dw_i i USING (item_id)
+                WHERE d.week < $week""", {"week": str(week)}).fetchnumpy()
     except duckdb.CatalogException:  # a read-only store that predates the table
         return sp.csr_matrix(shape, dtype=np.float32)
     r, c = np.asarray(got["r"], np.int64), np.asarray(got["c"], np.int64)
