@@ -656,8 +656,10 @@ class ModelBundle:
 
     def prepare(self) -> None:
         """Compute what every request needs once (Gram matrices, blended vectors, exact indexes
-        with compiled kernels)."""
+        with compiled kernels, id lookup tables)."""
         self._prepared = True
+        self.users._table()
+        self.items._table()
         for kind in ("recommend", "similar"):
             self._cache.pop(f"exact:{kind}", None)
         self.cf.prepare()
